@@ -1,0 +1,81 @@
+"""Units at the edges, floats inside: one pint registry for all of eralpha.
+
+Users write ``"5 mg/kg"``, ``"500 mg"`` or ``"0.64 nM"``; :func:`to_internal` converts once, when a
+model or experiment is assembled, to eralpha's internal unit system (hours, nM, cells, mg, L, kg).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pint
+
+from .errors import InputError
+
+__all__ = ["ureg", "Q_", "to_internal", "parse_quantity", "INTERNAL_UNITS"]
+
+ureg = pint.UnitRegistry()
+ureg.define("cells = [cell_count] = cell")
+ureg.define("dpm = 1 / minute = disintegrations_per_minute")
+Q_ = ureg.Quantity
+
+#: The internal unit of each physical dimension the engine sees.
+INTERNAL_UNITS: dict[str, str] = {
+    "time": "hour",
+    "concentration": "nM",
+    "amount": "nmol",
+    "mass": "mg",
+    "volume": "L",
+    "dose_per_weight": "mg/kg",
+    "rate": "1/hour",
+    "second_order_rate": "1/nM/hour",
+}
+
+
+def parse_quantity(value: Any, *, field: str | None = None, file: str | None = None) -> pint.Quantity:
+    """Parse ``"5 mg/kg"`` (or a pint Quantity) into a Quantity; a bare number is an error."""
+    if isinstance(value, pint.Quantity):
+        return value
+    if isinstance(value, (int, float)):
+        raise InputError(
+            f"the number {value} has no unit",
+            file=file,
+            field=field,
+            value=value,
+            valid="a quantity with its unit, e.g. '10 nM', '5 mg/kg', '24 h'",
+        )
+    try:
+        q = ureg.Quantity(str(value).replace("µ", "u").replace("μ", "u"))
+    except Exception as exc:  # pint raises several unrelated exception types
+        raise InputError(
+            f"cannot read '{value}' as a quantity ({exc.__class__.__name__})",
+            file=file,
+            field=field,
+            value=value,
+            valid="a number and a unit, e.g. '10 nM', '2.5 mg', '72 h'",
+        ) from None
+    if not isinstance(q, pint.Quantity) or q.dimensionless and not str(value).strip().endswith("%"):
+        if isinstance(q, (int, float)) or getattr(q, "dimensionless", False):
+            raise InputError(
+                f"'{value}' has no unit",
+                file=file,
+                field=field,
+                value=value,
+                valid="a quantity with its unit, e.g. '10 nM', '5 mg/kg', '24 h'",
+            )
+    return q
+
+
+def to_internal(value: Any, unit: str, *, field: str | None = None, file: str | None = None) -> float:
+    """Convert ``value`` (string or Quantity) to a float in ``unit``; wrong dimensions are an error."""
+    q = parse_quantity(value, field=field, file=file)
+    try:
+        return float(q.to(unit).magnitude)
+    except pint.DimensionalityError:
+        raise InputError(
+            f"'{value}' has the wrong dimension: it is {q.dimensionality}, expected something convertible to {unit}",
+            file=file,
+            field=field,
+            value=value,
+            valid=f"a quantity in units of {ureg.Unit(unit).dimensionality}, e.g. '1 {unit}'",
+        ) from None
