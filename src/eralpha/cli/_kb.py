@@ -1,1 +1,109 @@
-"""Commands: placeholder, filled by its owner."""
+"""Commands ``eralpha kb list`` and ``eralpha kb show``: browse the curated knowledge base."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+import typer
+
+from ._app import OutputFormat, console, kb_app, print_json
+
+
+class KbKind(str, Enum):
+    compounds = "compounds"
+    targets = "targets"
+    cell_lines = "cell-lines"
+    assay_systems = "assay-systems"
+    published = "published"
+    all = "all"
+
+
+# CLI kind -> loader entity kind
+_ENTITY_KIND = {
+    KbKind.compounds: "compound",
+    KbKind.targets: "target",
+    KbKind.cell_lines: "cell_line",
+    KbKind.assay_systems: "assay_system",
+    KbKind.published: "published",
+}
+
+
+def _summary(kind: str, name: str, entity: Any, n_values: int) -> dict[str, Any]:
+    """One row per entity: the few fields a person scans a list for."""
+    if kind == "compound":
+        detail = f"{entity.drug_class}; synonyms: {', '.join(entity.synonyms) or '—'}"
+    elif kind == "target":
+        detail = f"{entity.kind}, gene {entity.gene}" + (f", variant of {entity.parent}" if entity.parent else "")
+    elif kind == "cell_line":
+        variants = ", ".join(f"{v} {f:g}" for v, f in entity.er_variants.items()) or "ER-negative"
+        detail = f"ER: {variants}; PIK3CA {entity.pik3ca}"
+    elif kind == "assay_system":
+        detail = f"{entity.format}; {entity.enzyme_source}"
+    else:
+        v = entity.value
+        detail = f"{entity.quantity}: {v.value:g} {v.unit}"
+    return {"kind": kind, "name": name, "detail": detail, "values": n_values}
+
+
+@kb_app.command("list")
+def list_entries(
+    kind: KbKind = typer.Option(KbKind.all, "--kind", "-k", help="Which entries to list."),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="table or json."),
+) -> None:
+    """List the knowledge base's entries (name, a short description, how many sourced values each holds)."""
+    from ..knowledge import load_knowledge
+
+    kb = load_knowledge()
+    counts = kb.values().groupby(["entity_kind", "entity"]).size().to_dict()
+    wanted = list(_ENTITY_KIND.values()) if kind is KbKind.all else [_ENTITY_KIND[kind]]
+    collections = {"compound": kb.compounds, "target": kb.targets, "cell_line": kb.cell_lines,
+                   "assay_system": kb.assay_systems, "published": kb.published}
+    rows = [
+        _summary(k, name, entity, counts.get((k, name), 0))
+        for k in wanted
+        for name, entity in collections[k].items()
+    ]
+    if fmt is OutputFormat.json:
+        print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table(title=f"eralpha knowledge base — {kind.value}", show_lines=False)
+    for column in ("kind", "name", "detail", "values"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(row["kind"], row["name"], row["detail"], str(row["values"]))
+    console.print(table)
+
+
+@kb_app.command("show")
+def show(
+    name: str = typer.Argument(..., help="Any entry: compound (or synonym), target, cell line, assay system, result id."),
+    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="table or json."),
+) -> None:
+    """Show one entry with every value: number, range, unit, kind (measured/calibrated/assumed) and source."""
+    from ..knowledge import load_knowledge
+
+    kb = load_knowledge()
+    kind, entity = kb.find(name)  # UnknownNameError (with suggestions) if absent
+    canonical = getattr(entity, "name", None) or entity.id
+    values = kb.values()
+    values = values[(values.entity_kind == kind) & (values.entity == canonical)]
+    if fmt is OutputFormat.json:
+        print_json({"kind": kind, "name": canonical, "entry": entity.model_dump(mode="json"), "values": values})
+        return
+    from rich.table import Table
+
+    header = {k: v for k, v in entity.model_dump(mode="json").items() if isinstance(v, (str, bool, list)) and v}
+    console.print(f"[bold]{canonical}[/] ({kind})")
+    for key, text in header.items():
+        if key not in ("name", "id"):
+            console.print(f"  [dim]{key}:[/] {', '.join(text) if isinstance(text, list) else text}", highlight=False)
+    table = Table(show_lines=True)
+    for column in ("field", "value", "range", "unit", "kind", "source", "note"):
+        table.add_column(column, overflow="fold")
+    for row in values.itertuples():
+        spread = f"{row.low:g}–{row.high:g}" if row.low is not None and row.low == row.low else ""
+        table.add_row(row.field, f"{row.value:g}", spread, row.unit, row.kind, row.source, row.note)
+    console.print(table)

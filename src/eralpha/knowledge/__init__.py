@@ -1,0 +1,27 @@
+"""The curated knowledge base: compounds, targets, cell lines, assay systems and published results.
+
+Every number is a :class:`Value` carrying its unit, source and a note on the assay, and whether it
+was measured, calibrated or assumed::
+
+    from eralpha.knowledge import load_knowledge
+    kb = load_knowledge()
+    kb.compound("LY3484356").er_binding["ERa_WT"]     # imlunestrant Ki, 0.64 nM (seed 001, Table 1)
+    kb.values()                                       # every value as one tidy DataFrame
+"""
+
+from ._loader import DATA_DIR, TISSUES, KnowledgeBase, load_knowledge
+from ._schema import AssaySystem, CellLine, Compound, PKModel, PublishedResult, Target, Value
+
+__all__ = [
+    "load_knowledge",
+    "KnowledgeBase",
+    "DATA_DIR",
+    "TISSUES",
+    "Value",
+    "PKModel",
+    "Compound",
+    "Target",
+    "CellLine",
+    "AssaySystem",
+    "PublishedResult",
+]
