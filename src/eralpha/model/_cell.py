@@ -1,0 +1,302 @@
+"""The ER+ breast-cancer cell, module by module, assembled per context from the knowledge base.
+
+Modules (each a function returning a Model fragment):
+
+* ``receptor``      ERα synthesis (per variant, heterozygous mixes allowed), apo turnover, reversible
+                    binding of every ligand present, and ligand-specific degradation of the complex.
+* ``activity``      ER transcriptional activity from coactivator occupancy of each receptor state:
+                    occupancy = C/(C + Kd_state); mutants recruit coactivator without hormone, so their
+                    constitutive activity is a mechanism, not a factor. A ligand-bound state contributes
+                    its ligand's intrinsic efficacy in the tissue (E2 = 1; SERMs/SERDs 0 in breast).
+* ``transcription`` target genes PGR, TFF1 (pS2), GREB1 and CCND1 driven by ER activity.
+* ``escape``        PI3K/AKT/mTOR activity from growth-factor input, PIK3CA status and inhibitors.
+* ``cell_cycle``    cyclin D1 → CDK4/6 (inhibited by free CDK4/6 inhibitor) → Rb phosphorylation.
+* ``growth``        proliferation minus death, with a carrying capacity.
+* ``aromatase``     intracellular oestradiol made from androstenedione (MCF-7Ca), inhibited by AIs.
+
+Internal units: nM, hours, cells.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from ..errors import InputError, UnknownNameError
+from ..knowledge import load_knowledge
+from ._core import Expression, Model, Species, assumed, calibrated, measured
+from ._motifs import bind_fixed_ligand, degrade, synthesise
+from ._params import from_value, half_life_to_rate, param
+
+__all__ = ["CellContext", "assemble_cell_model", "ligand_id", "variant_id", "conc_param", "GENES"]
+
+GENES = ("PGR", "TFF1", "GREB1", "CCND1")
+_ALIASES = {"oestradiol": "E2", "oestrone": "E1", "androstenedione": "A4", "4-hydroxytamoxifen": "OHT"}
+_DESIGN = "DESIGN.md (eralpha design guide)"
+
+
+def ligand_id(compound: str) -> str:
+    """A short identifier for a compound inside model names (oestradiol -> E2)."""
+    return _ALIASES.get(compound, re.sub(r"[^A-Za-z0-9]", "_", compound))
+
+
+def variant_id(target: str) -> str:
+    """ERa_Y537S -> Y537S."""
+    return target.split("_", 1)[1] if target.startswith("ERa_") else target
+
+
+def conc_param(compound: str) -> str:
+    """Name of the parameter holding a compound's free concentration in the medium (nM)."""
+    return f"conc_{ligand_id(compound)}"
+
+
+@dataclass(frozen=True)
+class CellContext:
+    """What a cell model is assembled for.
+
+    ``cell_line`` fixes the ER variant mix, PIK3CA status and aromatase; ``ligands`` are the ER
+    ligands that may be present (oestradiol is always included); ``inhibitors`` the kinase / enzyme
+    inhibitors (CDK4/6, PI3Kα, mTORC1, aromatase); ``tissue`` selects each ligand's intrinsic efficacy.
+    Concentrations are not part of the context: they are parameters (``conc_<id>``) set per run.
+    """
+
+    cell_line: str = "MCF7"
+    ligands: tuple[str, ...] = ()
+    inhibitors: tuple[str, ...] = ()
+    tissue: str = "breast"
+    variants: dict[str, float] | None = field(default=None, hash=False)  # override the cell line's mix
+
+    def resolved(self) -> "CellContext":
+        kb = load_knowledge()
+        line = kb.cell_line(self.cell_line)
+        ligands = ["oestradiol"] + [kb.compound(c).name for c in self.ligands if kb.compound(c).name != "oestradiol"]
+        inhibitors = [kb.compound(c).name for c in self.inhibitors]
+        for c in ligands:
+            if not kb.compound(c).er_binding:
+                raise InputError(f"'{c}' does not bind the oestrogen receptor; list it under inhibitors", field="ligands", value=c)
+        for c in inhibitors:
+            if not kb.compound(c).inhibition:
+                raise InputError(f"'{c}' has no enzyme inhibition data; list ER ligands under ligands", field="inhibitors", value=c)
+        return CellContext(line.name, tuple(dict.fromkeys(ligands)), tuple(dict.fromkeys(inhibitors)), self.tissue, self.variants)
+
+    @property
+    def variant_mix(self) -> dict[str, float]:
+        if self.variants is not None:
+            mix = dict(self.variants)
+        else:
+            mix = dict(load_knowledge().cell_line(self.cell_line).er_variants)
+        if not mix:
+            raise InputError(f"cell line '{self.cell_line}' expresses no ERα; the ER+ cell model does not apply", field="cell_line")
+        return mix
+
+
+# ----------------------------------------------------------------------------------------------
+def _receptor(ctx: CellContext) -> Model:
+    kb = load_knowledge()
+    er = kb.target("ERa_WT")
+    mod = "receptor"
+    params = [
+        param("ER_total_0", 100.0, "nM", assumed(_DESIGN, "~1.5e5 ER per MCF-7 cell in ~2.5 pL of cell volume ≈ 100 nM"), module=mod,
+              description="ERα concentration of an untreated, hormone-free cell"),
+        half_life_to_rate("kdeg_ER_apo", er.properties["apo_half_life"], module=mod, description="turnover of unliganded ERα"),
+        param("kon_ER", 10.0, "1/nM/h", assumed("typical nuclear-receptor association rate ~3e6 /M/s", "sets only how fast binding equilibrates"), module=mod),
+    ]
+    frags = Model()
+    expressions = []
+    species = []
+    for target, frac in ctx.variant_mix.items():
+        v = variant_id(target)
+        params.append(param(f"frac_{v}", frac, "1", measured(f"cell line {ctx.cell_line}", "fraction of ERα synthesis from this allele"), module=mod))
+        species.append(Species(f"ER_{v}", 100.0 * frac, "nM", f"unliganded ERα {v}", mod))
+        frags = frags + synthesise(f"ER_{v}", f"ER_total_0 * kdeg_ER_apo * frac_{v}", module=mod) + degrade(f"ER_{v}", "kdeg_ER_apo", module=mod)
+        for c in ctx.ligands:
+            comp = kb.compound(c)
+            L = ligand_id(c)
+            if target not in comp.er_binding:
+                raise UnknownNameError(f"ER variant with binding data for {c}", target, comp.er_binding)
+            params.append(from_value(f"Kd_{L}_{v}", comp.er_binding[target], "nM", module=mod, description=f"{c} affinity for ERα {v}"))
+            cplx = f"ER_{v}_{L}"
+            species.append(Species(cplx, 0.0, "nM", f"ERα {v} bound to {c}", mod))
+            frags = frags + bind_fixed_ligand(f"ER_{v}", _ligand_conc(c), cplx, kon="kon_ER", kd=f"Kd_{L}_{v}", module=mod)
+            frags = frags + degrade(cplx, f"kdeg_ER_{L}", module=mod)
+    for c in ctx.ligands:
+        comp = kb.compound(c)
+        L = ligand_id(c)
+        params.append(half_life_to_rate(f"kdeg_ER_{L}", comp.bound_receptor_half_life, module=mod, description=f"degradation of ERα bound to {c}"))
+        params.append(param(conc_param(c), 0.0, "nM", assumed("set by the experiment"), module=mod, description=f"free {c} in the medium"))
+    all_er = " + ".join(s.name for s in species)
+    expressions.append(Expression("ER_total", all_er, "nM", "all ERα (every variant and state)", mod))
+    return Model(species=tuple(species), parameters=tuple(params), expressions=tuple(expressions)) + frags
+
+
+def _ligand_conc(compound: str) -> str:
+    # Oestradiol seen by the receptor includes what aromatase makes inside the cell (MCF-7Ca).
+    return "E2_intracellular" if compound == "oestradiol" else conc_param(compound)
+
+
+def _activity(ctx: CellContext) -> Model:
+    kb = load_knowledge()
+    mod = "activity"
+    params = [param("coactivator", 30.0, "nM", calibrated(
+        "constitutive activity ranking Y537S >> D538G > WT (Fanning 2016 eLife; Toy 2013 Nat Genet)",
+        "effective SRC-3 concentration; with Fanning's Kd values gives apo Y537S ~70% and D538G ~17% of the E2-bound WT occupancy"), module=mod)]
+    terms = []
+    for target in ctx.variant_mix:
+        v = variant_id(target)
+        kd = kb.target(target).coactivator_kd
+        if "apo" in kd:
+            params.append(from_value(f"Kc_apo_{v}", kd["apo"], "nM", module=mod, description=f"coactivator Kd of apo ERα {v}"))
+            terms.append(f"ER_{v} * coactivator / (coactivator + Kc_apo_{v})")
+        agonist = kd.get("agonist") or kb.target("ERa_WT").coactivator_kd["agonist"]
+        params.append(from_value(f"Kc_agonist_{v}", agonist, "nM", module=mod, description=f"coactivator Kd of agonist-bound ERα {v}"))
+        for c in ctx.ligands:
+            L = ligand_id(c)
+            terms.append(f"ER_{v}_{L} * efficacy_{L} * coactivator / (coactivator + Kc_agonist_{v})")
+    for c in ctx.ligands:
+        comp = kb.compound(c)
+        eff = comp.efficacy.get(ctx.tissue)
+        if eff is None:
+            raise InputError(f"no intrinsic efficacy of {c} in tissue '{ctx.tissue}'", field="tissue", value=ctx.tissue,
+                             valid=", ".join(comp.efficacy))
+        params.append(from_value(f"efficacy_{ligand_id(c)}", eff, eff.unit, module=mod, description=f"intrinsic efficacy of {c} in {ctx.tissue}"))
+    expr = Expression("ER_activity", f"({' + '.join(terms)}) / ER_total_0", "1",
+                      "coactivator-occupied ERα as a fraction of the untreated receptor pool", mod)
+    return Model(parameters=tuple(params), expressions=(expr,))
+
+
+def _transcription(ctx: CellContext) -> Model:
+    mod = "transcription"
+    cal = calibrated("MCF-7 growth is half-maximal at ~10% of the maximal ER activity (receptor reserve: E2 EC50 for growth in pM vs Kd 0.26 nM)")
+    params = [
+        param("K_ER_activity", 0.03, "1", cal, module=mod, description="ER activity giving half-maximal target-gene induction"),
+        param("kdeg_mRNA", math.log(2) / 4.0, "1/h", assumed("typical ER-target transcript half-life ~4 h"), module=mod),
+    ]
+    basal = {"PGR": 0.05, "TFF1": 0.1, "GREB1": 0.05, "CCND1": 0.1}
+    species, frags = [], Model()
+    for g in GENES:
+        params.append(param(f"basal_{g}", basal[g], "1", assumed("basal expression without ER activity, fraction of maximal induction"), module=mod))
+        species.append(Species(g, basal[g], "1", f"{g} mRNA, fraction of maximal E2 induction", mod))
+        frags = frags + synthesise(g, f"kdeg_mRNA * (basal_{g} + (1 - basal_{g}) * ER_drive)", module=mod) + degrade(g, "kdeg_mRNA", module=mod)
+    expr = Expression("ER_drive", "ER_activity / (ER_activity + K_ER_activity)", "1", "fractional target-gene drive", mod)
+    return Model(species=tuple(species), parameters=tuple(params), expressions=(expr,)) + frags
+
+
+def _escape(ctx: CellContext) -> Model:
+    kb = load_knowledge()
+    mod = "escape"
+    line = kb.cell_line(ctx.cell_line)
+    gain = 1.0 if line.pik3ca == "WT" else 1.5
+    params = [
+        param("growth_factor_signal", 1.0, "1", assumed("full serum = 1; stripped or serum-free lower"), module=mod),
+        param("pik3ca_gain", gain, "1", assumed(f"PIK3CA {line.pik3ca}: activating hotspot mutants raise basal PI3K output ~1.5x"), module=mod),
+    ]
+    pi3k, mtor = "growth_factor_signal * pik3ca_gain", "PI3K_activity"
+    for c in ctx.inhibitors:
+        comp = kb.compound(c)
+        L = ligand_id(c)
+        if "PI3Ka" in comp.inhibition:
+            params.append(from_value(f"IC50_{L}_PI3Ka", comp.inhibition["PI3Ka"], "nM", module=mod))
+            pi3k += f" / (1 + conc_{L} / IC50_{L}_PI3Ka)"
+        if "mTORC1" in comp.inhibition:
+            params.append(from_value(f"IC50_{L}_mTORC1", comp.inhibition["mTORC1"], "nM", module=mod))
+            mtor += f" / (1 + conc_{L} / IC50_{L}_mTORC1)"
+    exprs = (
+        Expression("PI3K_activity", pi3k, "1", "PI3K/AKT output relative to wild-type full serum", mod),
+        Expression("mTORC1_activity", mtor, "1", "mTORC1 output", mod),
+    )
+    return Model(parameters=tuple(params), expressions=exprs)
+
+
+def _cell_cycle(ctx: CellContext) -> Model:
+    kb = load_knowledge()
+    mod = "cell_cycle"
+    params = [
+        param("kdeg_CycD", math.log(2) / 0.5, "1/h", measured("Diehl et al. 1998 Genes Dev 12:3499", "cyclin D1 protein half-life ~30 min"), module=mod),
+        param("cycd_basal", 0.05, "1", assumed("ER- and growth-factor-independent cyclin D1"), module=mod),
+        param("cycd_from_mTORC1", 0.1, "1", assumed("growth-factor/mTORC1 share of cyclin D1 translation in MCF-7"), module=mod),
+        param("k_Rb_phos", 1.0, "1/h", assumed("Rb phosphorylation by active cyclin D–CDK4/6, per unit activity"), module=mod),
+        param("k_Rb_dephos", 1.0, "1/h", assumed("Rb dephosphorylation"), module=mod),
+        param("cdk_cellular_shift", 10.0, "1", calibrated(
+            "cellular CDK4/6-inhibitor potency ~10x weaker than biochemical (ATP competition, serum binding); palbociclib inhibits MCF-7 Rb phosphorylation and growth at ~0.1 µM (Fry et al. 2004 Mol Cancer Ther 3:1427)"), module=mod),
+    ]
+    cdk = "CycD"
+    for c in ctx.inhibitors:
+        comp = kb.compound(c)
+        L = ligand_id(c)
+        if "CDK4" in comp.inhibition:
+            params.append(from_value(f"IC50_{L}_CDK4", comp.inhibition["CDK4"], "nM", module=mod))
+            cdk += f" / (1 + conc_{L} / (IC50_{L}_CDK4 * cdk_cellular_shift))"
+    species = (Species("CycD", 1.0, "1", "cyclin D1 protein, fraction of E2-stimulated level", mod),
+               Species("pRb", 0.5, "1", "fraction of Rb hyper-phosphorylated (E2F released)", mod))
+    frags = (synthesise("CycD", "kdeg_CycD * (cycd_basal + CCND1 + cycd_from_mTORC1 * mTORC1_activity)", module=mod)
+             + degrade("CycD", "kdeg_CycD", module=mod)
+             + synthesise("pRb", "k_Rb_phos * CDK46_activity * (1 - pRb)", module=mod, name="phosphorylate_Rb")
+             + degrade("pRb", "k_Rb_dephos", module=mod, name="dephosphorylate_Rb"))
+    exprs = (Expression("CDK46_activity", cdk, "1", "active cyclin D1–CDK4/6", mod),)
+    return Model(species=species, parameters=tuple(params), expressions=exprs) + frags
+
+
+def _growth(ctx: CellContext) -> Model:
+    mod = "growth"
+    growth_cal = calibrated(
+        "MCF-7 doubling ~30–40 h with oestradiol (ATCC HTB-22; Sutherland et al. 1983) and no net growth of WT MCF-7 in oestrogen-free medium",
+        "tuned so the E2-stimulated doubling time is ~33 h and hormone-deprived WT cells are static")
+    params = [
+        param("mu_max", 0.035, "1/h", growth_cal, module=mod, description="maximal proliferation rate"),
+        param("K_pRb", 0.4, "1", growth_cal, module=mod, description="pRb fraction for half-maximal S-phase entry"),
+        param("n_pRb", 4.0, "1", assumed("switch-like E2F release (restriction point)"), module=mod),
+        param("death_rate", 0.004, "1/h", growth_cal, module=mod, description="basal loss (apoptosis, detachment)"),
+        param("capacity", 1e6, "cells", assumed("confluence of a 96-well (in vitro); a tumour sets its own"), module=mod),
+    ]
+    exprs = (
+        Expression("proliferation_rate", "mu_max * pRb^n_pRb / (K_pRb^n_pRb + pRb^n_pRb)", "1/h", "cell-cycle entry rate", mod),
+        Expression("net_growth_rate", "proliferation_rate * (1 - cells / capacity) - death_rate", "1/h", "d log(cells)/dt", mod),
+    )
+    species = (Species("cells", 5000.0, "cells", "viable cells", mod),)
+    frags = synthesise("cells", "net_growth_rate * cells", module=mod, name="grow_cells")
+    return Model(species=species, parameters=tuple(params), expressions=exprs) + frags
+
+
+def _aromatase(ctx: CellContext) -> Model:
+    """Intracellular oestradiol: medium E2 plus what aromatase makes from androstenedione."""
+    kb = load_knowledge()
+    mod = "aromatase"
+    line = kb.cell_line(ctx.cell_line)
+    params = [
+        param("conc_A4", 0.0, "nM", assumed("set by the experiment"), module=mod, description="androstenedione in the medium"),
+        param("aromatase_E2_yield", 1.0 if line.aromatase_transfected else 0.0, "nM",
+              assumed("MCF-7Ca: aromatase makes intracellular E2 comparable to ~1 nM medium E2 at saturating androstenedione"), module=mod),
+        param("Km_aromatase", 40.0, "nM", assumed("androstenedione Km of human aromatase, tens of nM"), module=mod),
+    ]
+    denom = "Km_aromatase * (1"
+    for c in ctx.inhibitors:
+        comp = kb.compound(c)
+        if "CYP19A1" in comp.inhibition:
+            L = ligand_id(c)
+            params.append(from_value(f"Ki_{L}_CYP19A1", comp.inhibition["CYP19A1"], "nM", module=mod))
+            denom += f" + conc_{L} / Ki_{L}_CYP19A1"
+    expr = Expression("E2_intracellular", f"conc_E2 + aromatase_E2_yield * conc_A4 / ({denom}) + conc_A4)", "nM",
+                      "oestradiol seen by the receptor", mod)
+    return Model(parameters=tuple(params), expressions=(expr,))
+
+
+OBSERVABLES = ("ER_total", "ER_activity", "PGR", "TFF1", "GREB1", "CCND1", "CycD", "pRb", "cells", "net_growth_rate")
+
+
+def assemble_cell_model(context: CellContext | None = None, **kwargs) -> Model:
+    """Assemble the cell model for a context (cell line, ligands, inhibitors, tissue).
+
+    >>> m = assemble_cell_model(cell_line="MCF7-Y537S", ligands=("imlunestrant",), inhibitors=("abemaciclib",))
+    """
+    ctx = (context or CellContext(**kwargs)).resolved()
+    model = (_receptor(ctx) + _activity(ctx) + _transcription(ctx) + _escape(ctx) + _cell_cycle(ctx)
+             + _growth(ctx) + _aromatase(ctx))
+    # drugs present only as inhibitors still need a concentration parameter
+    extra = tuple(param(conc_param(c), 0.0, "nM", assumed("set by the experiment"), module="drugs", description=f"free {c} in the medium")
+                  for c in ctx.inhibitors if conc_param(c) not in model.parameter_index)
+    model = model + Model(parameters=extra)
+    name = f"cell[{ctx.cell_line}; ligands={','.join(ctx.ligands)}; inhibitors={','.join(ctx.inhibitors) or '-'}; {ctx.tissue}]"
+    from dataclasses import replace
+
+    return replace(model, name=name, observables=OBSERVABLES).validate()
