@@ -117,6 +117,8 @@ def _read_named_entities(path: Path, model: type[BaseModel]) -> dict[str, Any]:
         )
     entities: dict[str, Any] = {}
     for name, body in raw.items():
+        if str(name).startswith("_"):
+            continue  # '_shared' and similar hold YAML anchors reused by the entries, not entries themselves
         if not isinstance(body, dict):
             raise InputError(
                 f"the entry is a {type(body).__name__}", file=str(path), field=str(name), value=body,
