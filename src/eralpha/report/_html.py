@@ -166,7 +166,7 @@ def render_report(
         sections.append("<h2>Tables</h2>" + "\n".join(_table_html(n, t) for n, t in tables.items()))
     if manifest:
         dumped = json.dumps(manifest, indent=2, sort_keys=True, default=str)
-        sections.append(f"<h2>Manifest</h2><pre>{html.escape(dumped)}</pre>")
+        sections.append(f"<h2>Manifest</h2><pre>{html.escape(dumped, quote=False)}</pre>")
     body = "\n".join(sections)
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"

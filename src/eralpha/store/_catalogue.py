@@ -31,6 +31,7 @@ COLUMNS = (
 _SQL_TYPES = {"seed": "BIGINT", "n_tables": "INTEGER", "n_figures": "INTEGER", "n_passed": "INTEGER", "n_failed": "INTEGER"}
 _STORED = tuple(c for c in COLUMNS if c != "path")  # the path follows from the root, so folders can move
 _LOCK_WAIT_S = 5.0
+_BUSY = object()
 
 T = TypeVar("T")
 
@@ -145,8 +146,8 @@ class Catalogue:
             return False  # list() finds the run from its manifest and re-indexes it later
         return True
 
-    def _read_index(self) -> list[dict] | None:
-        """The indexed rows, or None when there is no usable index."""
+    def _read_index(self) -> list[dict] | None | object:
+        """The indexed rows; None when there is no usable index; ``_BUSY`` while another process holds it."""
         import duckdb
 
         if not self.db_path.is_file():
@@ -159,8 +160,9 @@ class Catalogue:
         try:
             return self._with_db(select)
         except duckdb.Error as exc:
-            if not _is_lock_error(exc):
-                self._set_aside_damaged_index()
+            if _is_lock_error(exc):
+                return _BUSY
+            self._set_aside_damaged_index()
             return None
 
     def _set_aside_damaged_index(self) -> None:
@@ -201,6 +203,8 @@ class Catalogue:
         """
         run_dirs = self.run_dirs()
         indexed = self._read_index()
+        if indexed is _BUSY:  # another process is writing it: answer from the manifests, rebuild later
+            return self._frame(self._rows_from_disk(run_dirs))
         if indexed is not None:
             by_id = {row["run_id"]: row for row in indexed}
             if set(by_id) == set(run_dirs):
