@@ -44,8 +44,10 @@ def to_jsonable(obj: Any) -> Any:
         return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
         return {str(key): to_jsonable(value) for key, value in obj.items()}
-    if isinstance(obj, (list, tuple, set, frozenset)):
+    if isinstance(obj, (list, tuple)):
         return [to_jsonable(value) for value in obj]
+    if isinstance(obj, (set, frozenset)):  # sorted: set order changes between processes, hashes must not
+        return sorted((to_jsonable(value) for value in obj), key=lambda v: json.dumps(v, sort_keys=True))
     if isinstance(obj, (Path, _dt.date, _dt.datetime)):
         return str(obj) if isinstance(obj, Path) else obj.isoformat()
     # numpy / pandas values know how to become Python values; anything else is shown as text.
