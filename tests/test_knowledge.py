@@ -1,0 +1,200 @@
+"""The curated knowledge base: every file validates, every number is sourced, names resolve, errors are clear."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from eralpha.errors import InputError, UnknownNameError
+from eralpha.knowledge import DATA_DIR, KnowledgeBase, load_knowledge
+from eralpha.units import ureg
+
+SEEDS_DIR = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
+OWN_FILES = ["compounds.yaml", "targets.yaml", "cell_lines.yaml", "assay_systems.yaml", "published.yaml"]
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_knowledge()
+
+
+def curated_values(kb: KnowledgeBase):
+    """Values from the curated files (PK rows come from pk.yaml, which has its own owner and tests)."""
+    values = kb.values()
+    return values[~values.field.str.startswith("pk.")]
+
+
+@pytest.fixture
+def data_copy(tmp_path: Path) -> Path:
+    """A private copy of the shipped data folder to break on purpose."""
+    folder = tmp_path / "data"
+    shutil.copytree(DATA_DIR, folder)
+    return folder
+
+
+def test_every_file_validates_and_is_cached(kb):
+    assert load_knowledge() is kb
+    assert {"letrozole", "anastrozole", "exemestane", "tamoxifen", "4-hydroxytamoxifen", "lasofoxifene",
+            "fulvestrant", "elacestrant", "imlunestrant", "palbociclib", "abemaciclib", "ribociclib", "alpelisib",
+            "everolimus", "oestradiol", "oestrone", "androstenedione"} <= set(kb.compounds)
+    assert {"ERa_WT", "ERa_Y537S", "ERa_D538G", "ERb", "CYP19A1", "CDK4", "CDK6", "PI3Ka", "mTORC1"} <= set(kb.targets)
+    assert set(kb.assay_systems) == {"human_placental_microsomes", "breast_cancer_particulate", "rat_ovarian_microsomes",
+                                     "human_adipose_fibroblasts", "JEG3_cells", "MCF7Ca_cells", "hamster_ovarian_tissue"}
+
+
+def test_every_value_has_unit_source_and_a_parsable_unit(kb):
+    values = kb.values()
+    assert len(values) > 100
+    assert (values.source.str.strip().str.len() > 2).all()
+    assert (values.unit.str.strip().str.len() > 0).all()
+    for unit in set(values.unit):
+        ureg.Unit(unit)  # raises if pint cannot read it
+    curated = curated_values(kb)
+    assumed = curated[curated.kind == "assumed"]
+    assert (assumed.note.str.len() > 10).all(), "an assumed value must say why in its note"
+
+
+def test_ranges_store_the_geometric_mid(kb):
+    ranged = curated_values(kb).dropna(subset=["low", "high"])
+    assert len(ranged) >= 6
+    for row in ranged.itertuples():
+        assert row.value == pytest.approx(math.sqrt(row.low * row.high), rel=0.01), (row.entity, row.field)
+
+
+def test_seed_sources_name_an_existing_seed_file(kb):
+    if not SEEDS_DIR.is_dir():
+        pytest.skip(f"seed folder {SEEDS_DIR} not present")
+    seeds = {p.name for p in SEEDS_DIR.glob("*.txt")}
+    cited = set()
+    for source in curated_values(kb).source:
+        if "seed" in source.lower():
+            names = re.findall(r"\d{3}_[0-9a-f]{16}\.txt", source)
+            assert names, f"seed source names no seed file: {source!r}"
+            cited.update(names)
+    assert cited <= seeds
+    assert cited == seeds, "every seed contributes at least one value"
+
+
+def test_headline_numbers(kb):
+    imlu = kb.compound("imlunestrant")
+    assert imlu.er_binding["ERa_WT"].value == 0.64 and imlu.er_binding["ERa_Y537S"].value == 2.80
+    assert imlu.er_binding["ERb"].value == 0.11 and imlu.er_binding["ERa_D538G"].kind == "assumed"
+    e2 = kb.compound("E2").er_binding
+    assert (e2["ERa_WT"].value, e2["ERa_Y537S"].value, e2["ERa_D538G"].value) == (0.26, 1.43, 1.30)
+    oht = kb.compound("4-OHT").er_binding
+    assert (oht["ERa_WT"].value, oht["ERa_Y537S"].value, oht["ERa_D538G"].value) == (1.82, 6.7, 0.79)
+    assert "ERa_WT" not in [k for k in kb.target("ERa_WT").coactivator_kd if k == "apo"]
+    assert kb.target("ERa_Y537S").coactivator_kd["apo"].value == 13.6
+    assert kb.target("ERa_D538G").coactivator_kd["apo"].value == 151
+    assert kb.target("ERa_WT").coactivator_kd["agonist"].value == 2.67
+    placental = kb.compound("letrozole").aromatase_ic50_by_system["human_placental_microsomes"]
+    assert (placental.low, placental.high) == (2.0, 11.0) and "table" in placental.source
+    assert "003_a63f80b31cf65195.txt" in placental.source
+    assert "rat_ovarian_microsomes" not in kb.compound("anastrozole").aromatase_ic50_by_system
+    assert kb.compound("palbociclib").inhibition["CDK4"].value == 11
+    assert kb.published_result("elaine1.pfs_hr").value.value == 0.699
+
+
+def test_engineered_lines_are_heterozygous(kb):
+    assert kb.cell_line("MCF7-Y537S").er_variants == {"ERa_WT": 0.5, "ERa_Y537S": 0.5}
+    assert kb.cell_line("JEG-3").er_variants == {}
+    assert kb.cell_line("MCF-7Ca").aromatase_transfected
+
+
+@pytest.mark.parametrize(
+    "alias, name",
+    [("LY3484356", "imlunestrant"), ("4-OHT", "4-hydroxytamoxifen"), ("afimoxifene", "4-hydroxytamoxifen"),
+     ("estradiol", "oestradiol"), ("E2", "oestradiol"), ("e2", "oestradiol"), ("estrone", "oestrone"),
+     ("FULVESTRANT", "fulvestrant"), ("RAD1901", "elacestrant"), ("ICI 182,780", "fulvestrant")],
+)
+def test_synonyms_resolve_case_insensitively(kb, alias, name):
+    assert kb.compound(alias).name == name
+
+
+def test_find_and_punctuation_insensitive_names(kb):
+    assert kb.find("MCF-7")[0] == "cell_line"
+    assert kb.find("cyp19a1") == ("target", kb.targets["CYP19A1"])
+    assert kb.find("ember3.esr1m.pfs_hr")[0] == "published"
+
+
+def test_unknown_name_suggests(kb):
+    with pytest.raises(UnknownNameError) as info:
+        kb.compound("fulvestrent")
+    assert "fulvestrant" in info.value.suggestions
+    assert "did you mean 'fulvestrant'" in str(info.value)
+
+
+def test_broken_yaml_names_file_and_field_path(data_copy):
+    path = data_copy / "compounds.yaml"
+    path.write_text(path.read_text().replace("value: 0.64", "value: strong", 1))
+    with pytest.raises(InputError) as info:
+        load_knowledge(data_dir=data_copy)
+    message = str(info.value)
+    assert "compounds.yaml" in message and "imlunestrant.er_binding.ERa_WT.value" in message
+    assert "strong" in message and "number" in message
+
+
+def test_yaml_syntax_error_names_line(data_copy):
+    (data_copy / "targets.yaml").write_text("ERa_WT:\n  kind: [receptor\n")
+    with pytest.raises(InputError, match=r"targets\.yaml.*line \d+"):
+        load_knowledge(data_dir=data_copy)
+
+
+def test_dangling_reference_is_an_error(data_copy):
+    path = data_copy / "cell_lines.yaml"
+    path.write_text(path.read_text().replace("{ERa_WT: 0.5, ERa_Y537S: 0.5}", "{ERa_WT: 0.5, ERa_Y573S: 0.5}", 1))
+    with pytest.raises(UnknownNameError) as info:
+        load_knowledge(data_dir=data_copy)
+    assert "cell_lines.yaml" in str(info.value) and "ERa_Y537S" in info.value.suggestions
+
+
+def test_pk_file_is_merged_and_validated(data_copy):
+    pk = {"letrozole": {"human": {"routes": ["oral"], "clearance": {"value": 2.1, "unit": "L/h", "source": "test"},
+                                  "volume_central": {"value": 130, "unit": "L", "source": "test"}}}}
+    (data_copy / "pk.yaml").write_text(json.dumps(pk))
+    kb = load_knowledge(data_dir=data_copy)
+    assert kb.compound("letrozole").pk["human"].clearance.value == 2.1
+    assert "pk.human.clearance" in set(kb.values().query("entity == 'letrozole'").field)
+    pk["letrozole"]["human"]["routes"] = ["nasal"]
+    (data_copy / "pk.yaml").write_text(json.dumps(pk))
+    from eralpha.knowledge._loader import _load_cached
+
+    _load_cached.cache_clear()  # same folder as above: drop the cached, valid version
+    with pytest.raises(InputError, match=r"pk\.yaml.*letrozole\.human\.routes"):
+        load_knowledge(data_dir=data_copy)
+
+
+def _cli(*args: str):
+    from eralpha.cli import _register_commands, app
+
+    _register_commands()
+    return CliRunner().invoke(app, list(args))
+
+
+def test_cli_list_and_show():
+    listed = _cli("kb", "list")
+    assert listed.exit_code == 0, listed.output
+    assert "imlunestrant" in listed.output
+    shown = _cli("kb", "show", "imlunestrant", "--format", "json")
+    assert shown.exit_code == 0, shown.output
+    payload = json.loads(shown.output)
+    assert payload["name"] == "imlunestrant"
+    assert any(v["field"] == "er_binding.ERa_WT" and v["value"] == 0.64 for v in payload["values"])
+    compounds = json.loads(_cli("kb", "list", "--kind", "compounds", "--format", "json").output)
+    assert {row["kind"] for row in compounds} == {"compound"}
+
+
+def test_cli_unknown_name_exits_2_with_suggestion():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "eralpha", "kb", "show", "fulvestrent"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert "fulvestrant" in done.stderr and "Traceback" not in done.stderr
