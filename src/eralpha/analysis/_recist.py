@@ -279,7 +279,7 @@ class RecistAssessment(Fitter):
 
     # -- reading -------------------------------------------------------------------------------
     def _read(self, data) -> pd.DataFrame:
-        df = read_table(data) if isinstance(data, (str, Path)) else data.copy()
+        df = read_table(data) if isinstance(data, (str, Path)) else data.reset_index(drop=True)
         src = source_name(df)
         require_columns(df, [self.patient, self.day, self.lesion, self.lesion_type, self.diameter,
                              self.node, self.status, self.arm])

@@ -179,7 +179,9 @@ def compare_to_reference(
                "reference_mean": np.mean(ref) if ref.size else np.nan}
         row["difference"] = row["mean"] - row["reference_mean"]
         if x.size >= 2 and ref.size >= 2:
-            res = stats.ttest_ind(x, ref, equal_var=False, alternative=alternative)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # identical values: p is NaN, said below
+                res = stats.ttest_ind(x, ref, equal_var=False, alternative=alternative)
             ci = res.confidence_interval(0.95)
             row.update(t=float(res.statistic), df=float(res.df), p=float(res.pvalue),
                        ci_lower=float(ci.low), ci_upper=float(ci.high))
