@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,7 @@ from scipy import stats
 from ..errors import InputError, UnknownNameError
 from ._base import Fitter
 from ._data import DropReport, drop_missing, numeric_column, read_table, require_columns, source_name
-from ._dr_engine import CurveData, JointFit, Layout, fit_joint
+from ._dr_engine import CurveData, JointFit, Layout, fit_joint, unidentified_curves
 from ._dr_models import MODELS, DoseResponseModel, ed_absolute, ed_relative
 
 __all__ = [
@@ -242,9 +241,10 @@ class CurveFit:
         for i in range(theta.size):
             h = 1e-5 * (se[i] if np.isfinite(se[i]) and se[i] > 0 else max(abs(theta[i]), 1e-8))
             tp, tm = theta.copy(), theta.copy()
-            tp[i] += h
-            tm[i] -= h
-            g[i] = (fn(tp) - fn(tm)) / (2 * h)
+            with np.errstate(all="ignore"):  # wildly uncertain parameters may overflow; SE is then NaN/inf
+                tp[i] += h
+                tm[i] -= h
+                g[i] = (fn(tp) - fn(tm)) / (2 * h)
         return g
 
     def _se_from_gradient(self, g: np.ndarray) -> float:
@@ -509,6 +509,7 @@ class DoseResponseFitter(Fitter):
             self.share = ()  # sharing needs two curves; one curve is just a curve
         fits = self._fit_joint(curves) if self.share else self._fit_separately(curves)
         self.curves_: dict[str, CurveFit] = {f.group: f for f in fits}
+        self._tables: dict[bool, pd.DataFrame] = {}
         self._fitted = True
         return self
 
@@ -520,7 +521,7 @@ class DoseResponseFitter(Fitter):
         fits = [_fit_single(self.model, cd, self.fixed, self.lower, self.upper, self.se_method) for cd in curves]
         if len(fits) > 1:
             fits = [dataclasses.replace(f, one_of_many=True) for f in fits]
-        ok = [f for f in fits if f.fitted and f.joint is not None and f.joint.df > 0]
+        ok = [f for f in fits if f.status == "converged" and f.joint.df > 0 and f.joint.sigma2 > 0]
         if not self.pool or len(ok) < 2:
             return fits
         rss = sum(f.joint.rss for f in ok)
@@ -546,18 +547,32 @@ class DoseResponseFitter(Fitter):
             else:
                 usable.append(cd)
         out: dict[str, CurveFit] = dict(failed)
-        if usable:
+        for attempt in range(len(curves)):
+            if not usable:
+                break
             layout = Layout(self.model, tuple(cd.group for cd in usable), fixed, self.share)
             n = sum(cd.dose.size for cd in usable)
             if n <= len(layout.labels):
                 why = f"{n} observations for {len(layout.labels)} parameters leave no residual degrees of freedom"
                 for cd in usable:
                     out[cd.group] = CurveFit(self.model, cd.group, cd.dose, cd.response, cd.weights, "insufficient_data", why)
-            else:
-                joint = fit_joint(layout, tuple(usable), lower=self.lower, upper=self.upper, se_method=self.se_method)
-                for gi, cd in enumerate(usable):
-                    fit = CurveFit(self.model, cd.group, cd.dose, cd.response, cd.weights, joint.status, joint.reason, joint, gi)
-                    out[cd.group] = _finish(fit)
+                break
+            joint = fit_joint(layout, tuple(usable), lower=self.lower, upper=self.upper, se_method=self.se_method)
+            bad = unidentified_curves(joint) if joint.status == "ambiguous" else []
+            if bad and len(bad) < len(usable):
+                # one flat or uninformative curve must not spoil the shared fit of the others
+                for gi in bad:
+                    cd = usable[gi]
+                    why = "the data do not determine this curve's own parameters; left out of the shared fit"
+                    out[cd.group] = CurveFit(self.model, cd.group, cd.dose, cd.response, cd.weights, "ambiguous", why)
+                usable = [cd for gi, cd in enumerate(usable) if gi not in bad]
+                continue
+            alone = len(usable) == 1 and len(curves) > 1  # label "b:GROUP" even if the others dropped out
+            for gi, cd in enumerate(usable):
+                fit = CurveFit(self.model, cd.group, cd.dose, cd.response, cd.weights, joint.status, joint.reason,
+                               joint, gi, one_of_many=alone)
+                out[cd.group] = _finish(fit)
+            break
         return [out[cd.group] for cd in curves]
 
     # ------------------------------------------------------------------ results
@@ -565,12 +580,12 @@ class DoseResponseFitter(Fitter):
     def estimates_(self) -> pd.Series:
         """Estimates keyed by joint-model label: shared ``"c"``, per-curve ``"b:GROUP"``."""
         self._require_fit()
-        return self.summary["estimate"]
+        return self._table(False)["estimate"]
 
     @property
     def std_errors_(self) -> pd.Series:
         self._require_fit()
-        return self.summary["std_error"]
+        return self._table(False)["std_error"]
 
     @property
     def ci_(self) -> pd.DataFrame:
@@ -584,15 +599,18 @@ class DoseResponseFitter(Fitter):
         self._require_fit()
         return pd.Series({g: f.ic50 for g, f in self.curves_.items()}, name="ic50")
 
-    @cached_property
-    def _summary(self) -> pd.DataFrame:
-        return _parameter_table(list(self.curves_.values()), self.level, self.profile)
+    def _table(self, profile: bool) -> pd.DataFrame:
+        # profiles cost a few refits per parameter; estimates alone do not need them
+        cache = self.__dict__.setdefault("_tables", {})
+        if profile not in cache:
+            cache[profile] = _parameter_table(list(self.curves_.values()), self.level, profile)
+        return cache[profile]
 
     @property
     def summary(self) -> pd.DataFrame:
         """One row per parameter of the joint model (drc's ``summary`` with ``confint`` columns)."""
         self._require_fit()
-        return self._summary
+        return self._table(self.profile)
 
     @property
     def curve_table(self) -> pd.DataFrame:

@@ -269,11 +269,15 @@ def _solve(problem: _Problem, start: np.ndarray, lo: np.ndarray, hi: np.ndarray,
         J = J * np.where(positive, theta, 1.0)  # chain rule for the log-scale entries
         return J[:, free]
 
-    with np.errstate(all="ignore"):
-        res = optimize.least_squares(
-            fun, u0[free], jac=jac, bounds=(lo[free], hi[free]), method="trf", x_scale="jac",
-            xtol=1e-12, ftol=1e-12, gtol=1e-12, max_nfev=2000,
-        )
+    try:
+        with np.errstate(all="ignore"):
+            res = optimize.least_squares(
+                fun, u0[free], jac=jac, bounds=(lo[free], hi[free]), method="trf", x_scale="jac",
+                xtol=1e-12, ftol=1e-12, gtol=1e-12, max_nfev=2000,
+            )
+    except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+        # a start that overflows the curve (e.g. an absurd slope) is just a failed start
+        return start, float("nan"), False
     theta = full(res.x)
     return theta, float(2.0 * res.cost), bool(res.success and np.all(np.isfinite(theta)))
 
@@ -314,11 +318,40 @@ def _covariance(problem: _Problem, theta: np.ndarray, rss: float, df: int, se_me
             gn_scale = np.sqrt(np.abs(np.diag(np.linalg.pinv(jtj))) * max(s2, 1e-300))
         scale = np.where(np.isfinite(gn_scale) & (gn_scale > 0), 1e-3 * gn_scale, 1e-6 * np.maximum(np.abs(theta), 1.0))
         info = _hessian_half_rss(problem, theta, scale)
+    if not np.all(np.isfinite(info)):
+        return nan, "the information matrix could not be computed (curve overflows near the optimum)"
     scaled = info / np.outer(d, d)
     eig = np.linalg.eigvalsh(scaled)
     if eig.min() <= 1e-10 * eig.max():
         return nan, "the data do not determine all parameters (singular or indefinite information matrix)"
     return s2 * np.linalg.inv(info), ""
+
+
+def _is_singular(info: np.ndarray) -> bool:
+    d = np.sqrt(np.abs(np.diag(info)))
+    if not np.all(np.isfinite(info)) or np.any(d == 0):
+        return True
+    eig = np.linalg.eigvalsh(info / np.outer(d, d))
+    return bool(eig.min() <= 1e-10 * eig.max())
+
+
+def unidentified_curves(fit: JointFit) -> list[int]:
+    """Curves whose own (non-shared) parameters the data do not determine, e.g. a flat curve.
+
+    Used to drop such curves from a shared-parameter fit so that they cannot spoil the others.
+    """
+    if not np.all(np.isfinite(fit.theta)):
+        return []
+    problem = fit.problem()
+    _, J = problem.residuals_and_jacobian(fit.theta)
+    scale = 1e-6 * np.maximum(np.abs(fit.theta), 1e-3)
+    info = _hessian_half_rss(problem, fit.theta, scale)
+    bad = []
+    for gi, slots in enumerate(fit.layout.slots):
+        own = [i for name, i in slots.items() if name not in fit.layout.shared]
+        if own and (_is_singular(info[np.ix_(own, own)]) or _is_singular((J.T @ J)[np.ix_(own, own)])):
+            bad.append(gi)
+    return bad
 
 
 def fit_joint(

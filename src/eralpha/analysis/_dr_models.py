@@ -107,12 +107,14 @@ def _ll5(x: np.ndarray, p: dict[str, float]) -> tuple[np.ndarray, dict[str, np.n
     g = np.exp(f * log_s)  # s^f
     y = c + (d - c) * g
     dg_dz = -f * g * (1.0 - s)  # exactly 0 at dose 0, where log x = -inf
+    with np.errstate(invalid="ignore"):
+        g_log_s = np.where(g > 0, g * log_s, 0.0)  # g log s -> 0 as g -> 0
     jac = {
         "b": (d - c) * dg_dz * (log_x_safe - np.log(e)) * (x > 0),
         "c": 1.0 - g,
         "d": g,
         "e": (d - c) * dg_dz * (-b / e),
-        "f": (d - c) * g * log_s,
+        "f": (d - c) * g_log_s,
     }
     return y, jac
 
