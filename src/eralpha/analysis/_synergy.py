@@ -41,6 +41,7 @@ __all__ = [
     "SynergyColumns",
     "BlockSynergy",
     "DoseMatrix",
+    "read_dose_matrices",
     "bliss_expected",
     "bliss_excess",
     "hsa_expected",
