@@ -149,8 +149,6 @@ class SurvivalAnalysis(Fitter):
         df, self.drop_report_ = drop_missing(df, cols)
         if df.empty:
             raise InputError("no rows left after dropping rows with missing values", file=src)
-        df = df.reset_index(drop=True).assign()
-        df.attrs["source"] = src
         out = pd.DataFrame({
             "time": numeric_column(df, self.time, allow_negative=False),
             "event": _event_column(df, self.event, src),
@@ -251,8 +249,9 @@ class SurvivalAnalysis(Fitter):
         ax.set_ylim(0, 1.05)
         if len(self.arms_) == 2:
             hr = self.hazard_ratios_.iloc[0]
-            ax.set_title(f"HR {hr['hazard_ratio']:.2f} ({hr['hr_lower']:.2f}–{hr['hr_upper']:.2f}), "
-                         f"log-rank p = {self.logrank_['p']:.3g}", fontsize=10)
+            ax.set_title(f"{self.arms_[1]} vs {self.reference_}: HR {hr['hazard_ratio']:.2f} "
+                         f"({hr['hr_lower']:.2f}–{hr['hr_upper']:.2f}), log-rank p = {self.logrank_['p']:.3g}",
+                         fontsize=10)
         if at_risk:
             add_at_risk_counts(*self.km_.values(), ax=ax, rows_to_show=["At risk"])
             ax.figure.tight_layout()

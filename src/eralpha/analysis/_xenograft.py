@@ -270,8 +270,8 @@ class SizeMeasure:
 class XenograftAnalysis(Fitter):
     """Tumour growth by group: curves, per-animal log growth rates, TGI, T/C, mixed model, t-tests.
 
-    Options: column names ``animal``, ``group``, ``day``; exactly one of ``volume``,
-    ``length`` + ``width``, ``luminescence``; ``control`` (the reference group; default the first
+    Options: column names ``animal``, ``group``, ``day``; at most one of ``volume``,
+    ``length`` + ``width``, ``luminescence`` (none given: a column called ``volume``); ``control`` (the reference group; default the first
     group in the table); ``day_of_interest`` for TGI and T/C (default the last day on which the
     control group was measured); ``random_slopes`` (try a random slope per animal, falling back
     to random intercepts if it cannot be estimated).
