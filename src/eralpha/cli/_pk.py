@@ -1,1 +1,56 @@
-"""Commands: placeholder, filled by its owner."""
+"""Commands: ``eralpha pk simulate`` and ``eralpha pk scorecard``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ._app import OutputFormat, console, pk_app, print_frame, print_json
+
+
+@pk_app.command("simulate")
+def simulate(
+    scenario: Path = typer.Argument(..., help="PK scenario YAML (kind: pk)."),
+    format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table or json"),
+    plot: Path | None = typer.Option(None, "--plot", help="Write the concentration–time plot (PNG) here."),
+) -> None:
+    """Simulate a PK scenario: concentration–time curves and Cmax, Cmin (trough), AUC per subject."""
+    from ..pk import load_pk_scenario
+
+    sc = load_pk_scenario(scenario)
+    result = sc.run()
+    if plot is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots(figsize=(7, 4))
+        result.plot(ax=ax)
+        ax.set_title(sc.name, fontsize=9)
+        fig.tight_layout()
+        fig.savefig(plot, dpi=120)
+        plt.close(fig)
+    summary = result.summary()
+    if format is OutputFormat.json:
+        print_json({"scenario": sc.name, "compound": sc.compound, "species": sc.species, "subjects": sc.subjects,
+                    "summary": summary, "metrics": result.metrics})
+    else:
+        print_frame(summary, title=f"{sc.name} — {sc.subjects} subject(s)")
+        if plot is not None:
+            console.print(f"plot written to {plot}")
+
+
+@pk_app.command("scorecard")
+def scorecard(format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table or json")) -> None:
+    """Simulated exposure and oestrogen suppression against published values."""
+    import pandas as pd
+
+    from ..pk import pk_scorecard_rows
+
+    rows = pk_scorecard_rows()
+    if format is OutputFormat.json:
+        print_json(rows)
+    else:
+        print_frame(pd.DataFrame(rows)[["id", "target", "simulated", "tolerance", "kind", "passed"]])

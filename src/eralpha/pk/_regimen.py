@@ -46,13 +46,11 @@ def parse_dose(value: Any, *, field: str | None = None, file: str | None = None)
     """``"500 mg"`` or ``"5 mg/kg"`` (any mass or mass-per-mass unit) → :class:`Dose`."""
     if isinstance(value, Dose):
         return value
-    q = parse_quantity(value, field=field, file=file)
+    # pint sees mg/kg as dimensionless, so the per-body-weight form is split off first
+    per_kg = re.fullmatch(r"\s*(.+?)\s*/\s*kg\s*", str(value)) if isinstance(value, str) else None
+    q = parse_quantity(per_kg.group(1) if per_kg else value, field=field, file=file)
     try:
-        return Dose(float(q.to("mg").magnitude), per_kg=False)
-    except pint.DimensionalityError:
-        pass
-    try:
-        return Dose(float(q.to("mg/kg").magnitude), per_kg=True)
+        return Dose(float(q.to("mg").magnitude), per_kg=bool(per_kg))
     except pint.DimensionalityError:
         raise InputError(
             f"'{value}' is not a dose: it has dimension {q.dimensionality}",
@@ -135,9 +133,7 @@ class Regimen:
             if t >= end - 1e-9:
                 break
             if cycle_h is not None and ((t - t0) % cycle_h) >= days_on * HOURS_PER_DAY - 1e-9:
-                if count is not None:
-                    continue  # count counts doses actually given
-                continue
+                continue  # an off day; 'count' counts doses actually given
             times.append(t)
             if count is not None and len(times) >= count:
                 break
