@@ -134,25 +134,25 @@ def _hill(x: np.ndarray, p: dict[str, float]) -> tuple[np.ndarray, dict[str, np.
     return e0 + emax * h, jac
 
 
+def _dose_at_fraction(q: dict[str, float], p: float) -> float:
+    """Dose whose response lies p % of the way from d towards c (inverse of LL.5)."""
+    inner = (100.0 / (100.0 - p)) ** (1.0 / q["f"]) - 1.0
+    return float(q["e"] * inner ** (1.0 / q["b"]))
+
+
 def ed_relative(q: dict[str, float], p: float) -> float:
     """drc's ED(p, type="relative", reference="control") for an LL.5 curve in drc names.
 
     The dose whose response lies p % of the way from the control level towards the other asymptote.
     drc swaps p for 100 - p on rising curves (b < 0) so that "p %" is always counted from control.
     """
-    if q["b"] < 0:
-        p = 100.0 - p
-    inner = (100.0 / (100.0 - p)) ** (1.0 / q["f"]) - 1.0
-    return float(q["e"] * inner ** (1.0 / q["b"]))
+    return _dose_at_fraction(q, 100.0 - p if q["b"] < 0 else p)
 
 
 def ed_absolute(q: dict[str, float], level: float) -> float:
     """drc's ED(level, type="absolute"): the dose at which the curve reaches the response ``level``."""
     p = 100.0 * (q["d"] - level) / (q["d"] - q["c"])
-    if not 0.0 < p < 100.0:
-        return float("nan")
-    inner = (100.0 / (100.0 - p)) ** (1.0 / q["f"]) - 1.0
-    return float(q["e"] * inner ** (1.0 / q["b"]))
+    return _dose_at_fraction(q, p) if 0.0 < p < 100.0 else float("nan")
 
 
 LL4 = DoseResponseModel(
