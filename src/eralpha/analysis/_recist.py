@@ -46,6 +46,7 @@ __all__ = [
     "RecistRules",
     "RecistAssessment",
     "RESPONSES",
+    "fisher_vs_reference",
 ]
 
 #: Response categories, best first (the order BOR uses).
@@ -79,6 +80,11 @@ def clopper_pearson(k, n, alpha: float = 0.05):
     if lower.ndim == 0:
         return float(lower), float(upper)
     return lower, upper
+
+
+def fisher_vs_reference(k: int, n: int, k_ref: int, n_ref: int) -> float:
+    """Two-sided Fisher's exact p for k/n against k_ref/n_ref (R: ``fisher.test(matrix(...))``)."""
+    return float(stats.fisher_exact([[k, n - k], [k_ref, n_ref - k_ref]])[1])
 
 
 def classify_sums(
@@ -449,9 +455,7 @@ class RecistAssessment(Fitter):
                 row.update({f"{label}_k": k, label: k / n, f"{label}_lower": lo, f"{label}_upper": hi})
                 if reference is not None and arm != reference:
                     q = patients[patients["arm"] == reference]
-                    kr = int(q[col].sum())
-                    table = [[k, n - k], [kr, len(q) - kr]]
-                    row[f"{label}_p_fisher"] = float(stats.fisher_exact(table)[1])
+                    row[f"{label}_p_fisher"] = fisher_vs_reference(k, n, int(q[col].sum()), len(q))
             for r in RESPONSES:
                 row[r] = int((p["best_overall_response"] == r).sum())
             rows.append(row)
@@ -465,14 +469,10 @@ class RecistAssessment(Fitter):
 
     def plot(self, ax=None):
         """Waterfall plot of the best % change of the target sum, coloured by BOR (−30 % and +20 % lines)."""
+        from ._xenograft import new_axes
+
         self._require_fit()
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(8, 4))
+        ax = new_axes(ax, (8, 4))
         colours = {"CR": "#1b7837", "PR": "#5aae61", "SD": "#9e9ac8", "PD": "#d6604d", "NE": "#bdbdbd"}
         p = self.patients_.sort_values("best_pct_change", ascending=False, na_position="first")
         x = np.arange(len(p))

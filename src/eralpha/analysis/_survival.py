@@ -232,15 +232,12 @@ class SurvivalAnalysis(Fitter):
 
     def plot(self, ax=None, *, at_risk: bool = True):
         """Kaplan–Meier curves (censoring ticks) with the number-at-risk table underneath."""
-        self._require_fit()
-        import matplotlib
-
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
         from lifelines.plotting import add_at_risk_counts
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(7, 5))
+        from ._xenograft import new_axes
+
+        self._require_fit()
+        ax = new_axes(ax, (7, 5))
         for km in self.km_.values():
             km.plot_survival_function(ax=ax, show_censors=True, ci_show=False,
                                       censor_styles={"ms": 5, "marker": "|"})

@@ -215,7 +215,8 @@ def _resolve_reference(reference: str | None, groups: list[str], src: str, what:
     return reference
 
 
-def _new_axes(ax, figsize=(6, 4)):
+def new_axes(ax, figsize=(6, 4)):
+    """``ax`` itself, or fresh axes on a new figure (Agg backend: never opens a window)."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -499,7 +500,7 @@ class XenograftAnalysis(Fitter):
     def plot(self, ax=None, *, log: bool | None = None):
         """Growth curves: mean ± SEM per group (log y axis for luminescence by default)."""
         self._require_fit()
-        ax = _new_axes(ax)
+        ax = new_axes(ax)
         for group, g in self.growth_.groupby("group", sort=False):
             ax.errorbar(g["day"], g["mean"], yerr=g["sem"].fillna(0), marker="o", ms=4, capsize=3,
                         label=f"{group} (n={int(g['n'].max())})")
@@ -546,7 +547,7 @@ class TumourWeightAnalysis(Fitter):
     def plot(self, ax=None):
         """Bar (mean ± SEM) with the individual weights."""
         self._require_fit()
-        ax = _new_axes(ax, (4, 4))
+        ax = new_axes(ax, (4, 4))
         x = np.arange(len(self.groups_))
         ax.bar(x, self.groups_["mean"], yerr=self.groups_["sem"], capsize=4, color="#cccccc")
         ax.set_xticks(x, self.groups_.index, rotation=30, ha="right")
@@ -604,7 +605,7 @@ class MetastasisAnalysis(Fitter):
         return out
 
     def fit(self, data) -> "MetastasisAnalysis":
-        from ._recist import clopper_pearson
+        from ._recist import clopper_pearson, fisher_vs_reference
 
         table = self._long(data)
         src = table.attrs["source"]
@@ -632,8 +633,7 @@ class MetastasisAnalysis(Fitter):
                     row.update(n_positive=k, fraction_positive=k / len(g), positive_lower=lo, positive_upper=hi)
                     if group != self.control_:
                         c = o[o["group"] == self.control_]
-                        kc = int((c["signal"] > self.threshold).sum())
-                        row["p_fisher"] = float(stats.fisher_exact([[k, len(g) - k], [kc, len(c) - kc]])[1])
+                        row["p_fisher"] = fisher_vs_reference(k, len(g), int((c["signal"] > self.threshold).sum()), len(c))
                 rows.append(row)
         self.organs_ = pd.DataFrame(rows).set_index(["organ", "group"])
         self._fitted = True
@@ -647,7 +647,7 @@ class MetastasisAnalysis(Fitter):
     def plot(self, ax=None):
         """Dot plot: log10 signal per animal, organs side by side, groups offset; threshold dashed."""
         self._require_fit()
-        ax = _new_axes(ax, (7, 4))
+        ax = new_axes(ax, (7, 4))
         organs = list(dict.fromkeys(self.data_["organ"]))
         groups = list(dict.fromkeys(self.data_["group"]))
         width = 0.8 / max(len(groups), 1)
