@@ -11,6 +11,8 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from eralpha.analysis._recist import (
     RecistAssessment,
@@ -194,3 +196,22 @@ def test_cli_recist(table, tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["fit", "recist", str(path), "--confirm-days", "-5"])
     assert exc.value.code == 2
+
+
+# -- properties ----------------------------------------------------------------------------------
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(min_value=0, max_value=300, allow_nan=False), min_size=2, max_size=8))
+def test_shrinking_disease_is_never_pd(values):
+    sums = np.sort(np.asarray(values))[::-1]  # non-increasing: never 20 % above any nadir
+    assert "PD" not in classify_sums(sums).tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(min_value=1, max_value=200), st.data())
+def test_clopper_pearson_contains_the_estimate_and_is_monotone(n, data):
+    k = data.draw(st.integers(min_value=0, max_value=n))
+    lo, hi = clopper_pearson(k, n)
+    assert 0 <= lo <= k / n <= hi <= 1
+    lo90, hi90 = clopper_pearson(k, n, alpha=0.10)
+    assert lo <= lo90 + 1e-12 and hi90 <= hi + 1e-12
