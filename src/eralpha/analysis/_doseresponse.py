@@ -23,7 +23,7 @@ from scipy import stats
 
 from ..errors import InputError, UnknownNameError
 from ._base import Fitter
-from ._data import DropReport, drop_missing, numeric_column, read_table, require_columns, source_name
+from ._data import drop_missing, numeric_column, read_table, require_columns, source_name
 from ._dr_engine import CurveData, JointFit, Layout, fit_joint, unidentified_curves
 from ._dr_models import MODELS, DoseResponseModel, ed_absolute, ed_relative
 
@@ -36,9 +36,6 @@ __all__ = [
     "relative_potency",
     "DoseResponseFitter",
 ]
-
-STATUSES = ("converged", "ambiguous", "not_converged", "insufficient_data")
-
 
 # ---------------------------------------------------------------------------------------- results
 @dataclass(frozen=True)
@@ -634,7 +631,7 @@ class DoseResponseFitter(Fitter):
                 raise UnknownNameError("curve", str(name), self.curves_, field="group")
         return relative_potency(self.curves_[str(a)], self.curves_[str(b)], p, **kwargs)
 
-    def plot(self, ax=None, *, log_base: float = 10.0):
+    def plot(self, ax=None):
         """Data points and fitted curves on a log-dose axis; dose 0 drawn at a break left of the data."""
         from ._dr_plot import plot_curves
 

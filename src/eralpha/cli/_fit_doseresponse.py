@@ -51,7 +51,7 @@ def _curve_json(f, fitter) -> dict:
     }
 
 
-def _potency_pairs(text: str, fitter) -> list[tuple[str, str]]:
+def _potency_pairs(text: str) -> list[tuple[str, str]]:
     if not text:
         return []
     out = []
@@ -90,7 +90,7 @@ def dose_response(
     if all(f.status == "insufficient_data" for f in curves.values()):
         reasons = "; ".join(f"{g}: {f.reason}" for g, f in curves.items())
         raise InputError(f"too few doses to fit a {fitter.model.name} curve ({reasons})", file=str(file), field=dose)
-    potencies = [fitter.relative_potency(a, b) for a, b in _potency_pairs(potency, fitter)]
+    potencies = [fitter.relative_potency(a, b) for a, b in _potency_pairs(potency)]
     if plot is not None:
         import matplotlib
 
