@@ -81,6 +81,10 @@ def _regimen(spec: Any, until_day: int, file: str) -> Regimen:
                                              until=f"{until_day * HOURS_PER_DAY} h")
             return reg
         start_day = int(spec.get("start_day", 1))
+        if start_day > until_day:
+            raise InputError(f"the regimen starts at day {start_day} but the study ends at day {until_day}",
+                             file=file, field="regimen", value=start_day,
+                             valid=f"start_day <= {until_day} (or a longer 'duration')")
         return Regimen.repeated(dose, route, every=spec.get("every", "24 h"), start=f"{(start_day - 1) * 24} h",
                                 until=f"{until_day * HOURS_PER_DAY} h", days_on=spec.get("days_on"),
                                 days_off=int(spec.get("days_off", 0)))
