@@ -45,7 +45,8 @@ def xenograft(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, pd.
                 last = v
                 if v > ENDPOINT_MM3:  # humane end point: the animal leaves the study
                     break
-            terminal.append({"animal": animal, "group": g, "tumour_weight_mg": round(last * 1.05 * np.exp(rng.normal(0, 0.1)), 1)})
+            weight = last * 1.05 * np.exp(rng.normal(0, 0.1))  # ~1.05 mg per mm³, invented
+            terminal.append({"animal": animal, "group": g, "tumour_weight_mg": round(weight, 1)})
             burden = np.exp(k * 70)  # more growth, more spread (invented link)
             row = {"animal": animal, "group": g}
             for organ, base in {"lung": 3e4, "liver": 1e4, "bone": 5e3, "brain": 1e3}.items():
@@ -109,7 +110,8 @@ def figures(out: Path) -> None:
 
     out.mkdir(parents=True, exist_ok=True)
     fits = {
-        "invivo_growth.png": XenograftAnalysis(luminescence="flux", control="vehicle").fit(DATA / "xenograft_growth.csv"),
+        "invivo_growth.png": XenograftAnalysis(luminescence="flux", control="vehicle")
+        .fit(DATA / "xenograft_growth.csv"),
         "invivo_metastasis.png": MetastasisAnalysis(organs=("lung", "liver", "bone", "brain"), control="vehicle",
                                                     threshold=1e4).fit(DATA / "xenograft_metastasis.csv"),
         "invivo_km.png": SurvivalAnalysis(time="pfs_months", event="progressed", reference="fulvestrant")

@@ -108,6 +108,17 @@ def test_zero_sizes_are_floored_for_logs_and_counted():
     assert np.isfinite(fit.slopes_.slope).all()
 
 
+def test_compare_to_reference_matches_scipy_and_holm():
+    values = pd.Series([1.0, 1.2, 0.9, 1.1, 2.0, 2.2, 1.9, 0.5, 0.6, 0.4])
+    groups = pd.Series(["c"] * 4 + ["a"] * 3 + ["b"] * 3)
+    out = compare_to_reference(values, groups, "c", alternative="greater")
+    ref_a = stats.ttest_ind(values[4:7], values[:4], equal_var=False, alternative="greater")
+    assert out.loc["a", "p"] == pytest.approx(ref_a.pvalue)
+    assert out.loc["a", "difference"] == pytest.approx(6.1 / 3 - 1.05)
+    assert out.loc["b", "p"] > 0.9  # b is lower than control: no evidence for "greater"
+    assert out["p_holm"].tolist() == pytest.approx(_holm(out["p"].to_numpy()).tolist())
+
+
 def test_holm_matches_statsmodels():
     from statsmodels.stats.multitest import multipletests
 
@@ -149,7 +160,8 @@ def test_log_growth_slopes_vectorised_matches_polyfit():
 def test_terminal_weights_and_metastasis():
     w = pd.DataFrame({"group": ["v"] * 4 + ["d"] * 4, "weight": [900, 1000, 1100, 1000, 300, 400, 500, 400]})
     fit = TumourWeightAnalysis(control="v").fit(w)
-    assert fit.summary.loc["d", "mean"] == 400 and fit.summary.loc["v", "sem"] == pytest.approx(np.std([900, 1000, 1100, 1000], ddof=1) / 2)
+    assert fit.summary.loc["d", "mean"] == 400
+    assert fit.summary.loc["v", "sem"] == pytest.approx(np.std([900, 1000, 1100, 1000], ddof=1) / 2)
     assert fit.summary.loc["d", "p"] == pytest.approx(
         stats.ttest_ind([300, 400, 500, 400], [900, 1000, 1100, 1000], equal_var=False).pvalue)
 
@@ -168,9 +180,11 @@ def test_terminal_weights_and_metastasis():
 @pytest.mark.parametrize(
     "options, edit, match",
     [
-        ({"volume": "volume"}, lambda t: t.assign(group=["ctrl", "trt"] + t.group.tolist()[2:]), "animal 'c1' appears in more than one group"),
+        ({"volume": "volume"}, lambda t: t.assign(group=["ctrl", "trt"] + t.group.tolist()[2:]),
+         "animal 'c1' appears in more than one group"),
         ({"volume": "volume"}, lambda t: t.assign(day=[0, 0] + t.day.tolist()[2:]), "two measurements on day 0"),
-        ({"volume": "volume"}, lambda t: t.assign(volume=["big"] + t.volume.tolist()[1:]), "row 2, column 'volume': 'big'"),
+        ({"volume": "volume"}, lambda t: t.assign(volume=["big"] + t.volume.tolist()[1:]),
+         "row 2, column 'volume': 'big'"),
         ({"volume": "volume", "control": "ctrl", "day_of_interest": 7}, lambda t: t, "not measured on day 7"),
         ({"volume": "volume"}, lambda t: t.assign(group="ctrl", animal=t.animal), "only one group"),
         ({"length": "volume"}, lambda t: t, "exactly one size measure"),

@@ -272,10 +272,11 @@ class XenograftAnalysis(Fitter):
     """Tumour growth by group: curves, per-animal log growth rates, TGI, T/C, mixed model, t-tests.
 
     Options: column names ``animal``, ``group``, ``day``; at most one of ``volume``,
-    ``length`` + ``width``, ``luminescence`` (none given: a column called ``volume``); ``control`` (the reference group; default the first
-    group in the table); ``day_of_interest`` for TGI and T/C (default the last day on which the
-    control group was measured); ``random_slopes`` (try a random slope per animal, falling back
-    to random intercepts if it cannot be estimated).
+    ``length`` + ``width``, ``luminescence`` (none given: a column called ``volume``);
+    ``control`` (the reference group; default the first group in the table);
+    ``day_of_interest`` for TGI and T/C (default the last day on which the control group was
+    measured); ``random_slopes`` (try a random slope per animal, falling back to random
+    intercepts if it cannot be estimated); ``mixed_model=False`` skips MixedLM.
 
     Results: ``growth_`` (group × day: n, mean, sd, sem), ``slopes_`` (per animal), ``tgi_``
     (per group: TGI %, T/C %), ``slope_tests_`` (Welch vs control, Holm), ``anova_`` (F, p),
@@ -633,7 +634,8 @@ class MetastasisAnalysis(Fitter):
                     row.update(n_positive=k, fraction_positive=k / len(g), positive_lower=lo, positive_upper=hi)
                     if group != self.control_:
                         c = o[o["group"] == self.control_]
-                        row["p_fisher"] = fisher_vs_reference(k, len(g), int((c["signal"] > self.threshold).sum()), len(c))
+                        k_control = int((c["signal"] > self.threshold).sum())
+                        row["p_fisher"] = fisher_vs_reference(k, len(g), k_control, len(c))
                 rows.append(row)
         self.organs_ = pd.DataFrame(rows).set_index(["organ", "group"])
         self._fitted = True

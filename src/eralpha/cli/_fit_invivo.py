@@ -111,7 +111,7 @@ def fit_metastasis(
     signal: str = typer.Option("signal", "--signal", help="Column with ex-vivo flux, photons/s (long table)."),
     organs: Optional[str] = typer.Option(None, "--organs", help="Wide table: comma-separated organ columns."),
     control: Optional[str] = typer.Option(None, "--control", help="Control group (default: first in the file)."),
-    threshold: Optional[float] = typer.Option(None, "--threshold", help="Background flux: above it an organ is positive."),
+    threshold: Optional[float] = typer.Option(None, "--threshold", help="Background flux: above it, positive."),
     fmt: OutputFormat = _FORMAT,
     plot: Optional[Path] = _PLOT,
 ) -> None:
@@ -135,7 +135,7 @@ def fit_survival(
     event: str = typer.Option("event", "--event", help="Column with 1 = event, 0 = censored."),
     arm: str = typer.Option("arm", "--arm", help="Column with the treatment arm."),
     reference: Optional[str] = typer.Option(None, "--reference", help="Reference arm for the hazard ratio."),
-    covariate: Optional[list[str]] = typer.Option(None, "--covariate", help="Extra numeric Cox covariate (repeatable)."),
+    covariate: Optional[list[str]] = typer.Option(None, "--covariate", help="Numeric Cox covariate (repeatable)."),
     time_unit: str = typer.Option("months", "--time-unit", help="days, weeks, months or years (a label)."),
     fmt: OutputFormat = _FORMAT,
     plot: Optional[Path] = _PLOT,
