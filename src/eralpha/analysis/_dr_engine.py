@@ -260,14 +260,21 @@ def _solve(problem: _Problem, start: np.ndarray, lo: np.ndarray, hi: np.ndarray,
         return theta
 
     def fun(u_free):
-        r, _ = problem.residuals_and_jacobian(full(u_free))
-        return r
+        try:
+            r, _ = problem.residuals_and_jacobian(full(u_free))
+        except (ZeroDivisionError, OverflowError):
+            return np.full(problem.n_obs, 1e100)
+        # an overflowing trial point is a bad step, not a crash: make it look terrible
+        return np.where(np.isfinite(r), r, 1e100)
 
     def jac(u_free):
         theta = full(u_free)
-        _, J = problem.residuals_and_jacobian(theta)
+        try:
+            _, J = problem.residuals_and_jacobian(theta)
+        except (ZeroDivisionError, OverflowError):
+            return np.zeros((problem.n_obs, int(free.sum())))
         J = J * np.where(positive, theta, 1.0)  # chain rule for the log-scale entries
-        return J[:, free]
+        return np.where(np.isfinite(J), J, 0.0)[:, free]
 
     try:
         with np.errstate(all="ignore"):
@@ -275,7 +282,7 @@ def _solve(problem: _Problem, start: np.ndarray, lo: np.ndarray, hi: np.ndarray,
                 fun, u0[free], jac=jac, bounds=(lo[free], hi[free]), method="trf", x_scale="jac",
                 xtol=1e-12, ftol=1e-12, gtol=1e-12, max_nfev=2000,
             )
-    except (ValueError, np.linalg.LinAlgError, FloatingPointError):
+    except (ValueError, np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError, OverflowError):
         # a start that overflows the curve (e.g. an absurd slope) is just a failed start
         return start, float("nan"), False
     theta = full(res.x)
@@ -301,6 +308,14 @@ def _hessian_half_rss(problem: _Problem, theta: np.ndarray, scale: np.ndarray) -
 
 def _covariance(problem: _Problem, theta: np.ndarray, rss: float, df: int, se_method: str) -> tuple[np.ndarray, str]:
     """drc's vcov, or NaNs and the reason when the data do not determine the parameters."""
+    try:
+        return _covariance_unguarded(problem, theta, rss, df, se_method)
+    except (np.linalg.LinAlgError, ZeroDivisionError, OverflowError, FloatingPointError):
+        k = theta.size
+        return np.full((k, k), np.nan), "the information matrix is singular (the data do not determine all parameters)"
+
+
+def _covariance_unguarded(problem: _Problem, theta: np.ndarray, rss: float, df: int, se_method: str) -> tuple[np.ndarray, str]:
     k = theta.size
     nan = np.full((k, k), np.nan)
     if df <= 0:
