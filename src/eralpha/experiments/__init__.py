@@ -1,0 +1,28 @@
+"""Virtual versions of the seeds' protocols; each returns tidy tables, figures and metrics."""
+
+from ._aromatase import run_aromatase, system_ki
+from ._base import ExperimentResult, evaluate_expectations
+from ._binding import run_binding
+from ._cellular import run_cell_conditions, run_hormone_dependence, run_proliferation, run_transcription, run_western_blot
+
+RUNNERS = {
+    "binding": run_binding,
+    "aromatase": run_aromatase,
+    "western_blot": run_western_blot,
+    "transcription": run_transcription,
+    "proliferation": run_proliferation,
+    "hormone_dependence": run_hormone_dependence,
+}
+
+
+def run_experiment(scenario) -> ExperimentResult:
+    """Run a validated scenario; its expectations are added to the result's scorecard."""
+    result = RUNNERS[scenario.kind](scenario)
+    result.scorecard = list(result.scorecard) + evaluate_expectations(scenario.expect, result.metrics)
+    return result
+
+
+__all__ = [
+    "run_experiment", "RUNNERS", "ExperimentResult", "evaluate_expectations", "run_cell_conditions",
+    "run_binding", "run_aromatase", "run_western_blot", "run_transcription", "run_proliferation", "run_hormone_dependence", "system_ki",
+]

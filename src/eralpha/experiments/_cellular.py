@@ -1,0 +1,266 @@
+"""Virtual cell-based assays on the mechanistic cell model: one batched simulation per assay.
+
+Every protocol pre-equilibrates the cells in their medium (oestradiol, androstenedione) for 300 h,
+then at t = 0 seeds / treats them — drugs are added by exact events — and reads out like the bench:
+ERα over a loading control (western blot), target genes and ER activity (transcription), ATP or
+crystal-violet signal ∝ cells (proliferation).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..analysis._doseresponse import DoseResponseFitter
+from ..analysis._synergy import bliss_excess
+from ..analysis._western import WesternBlotAnalysis
+from ..engine import Event, SimulationResult, simulate
+from ..knowledge import load_knowledge
+from ..model._cell import GENES, assemble_cell_model, conc_param
+from ._base import ExperimentResult, lognormal_noise, metric_rows
+
+__all__ = ["run_cell_conditions", "run_western_blot", "run_transcription", "run_proliferation", "run_hormone_dependence"]
+
+PRE_EQUILIBRATION_H = 300.0
+
+
+def _split_compounds(compounds: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """ER ligands vs enzyme/kinase inhibitors, from the knowledge base."""
+    kb = load_knowledge()
+    ligands, inhibitors = [], []
+    for c in compounds:
+        comp = kb.compound(c)
+        (ligands if comp.er_binding else inhibitors).append(comp.name)
+    return tuple(dict.fromkeys(ligands)), tuple(dict.fromkeys(inhibitors))
+
+
+def run_cell_conditions(
+    cell_line: str,
+    conditions: pd.DataFrame,
+    times: Sequence[float],
+    *,
+    oestradiol: float | Sequence[float],
+    androstenedione: float = 0.0,
+    seeding: float | None = None,
+    washout_at: float | None = None,
+) -> SimulationResult:
+    """Simulate every row of ``conditions`` (columns = compound names, values = nM) in ``cell_line``.
+
+    Oestradiol (scalar or per row) is in the medium throughout; drugs are added at t = 0 and, with
+    ``washout_at``, removed then. Returns the engine's result with ``conditions`` as labels.
+    """
+    compounds = [c for c in conditions.columns]
+    ligands, inhibitors = _split_compounds(compounds)
+    model = assemble_cell_model(cell_line=cell_line, ligands=ligands, inhibitors=inhibitors)
+    kb = load_knowledge()
+    events = [Event(0.0, conc_param(kb.compound(c).name), conditions[c].to_numpy(float)) for c in compounds]
+    if seeding is not None:
+        events.append(Event(0.0, "cells", seeding))
+    if washout_at is not None:
+        events += [Event(washout_at, conc_param(kb.compound(c).name), 0.0) for c in compounds]
+    e2 = np.broadcast_to(np.asarray(oestradiol, dtype=float), (len(conditions),))
+    return simulate(model, times, start=-PRE_EQUILIBRATION_H, parameters={"conc_E2": e2, "conc_A4": androstenedione},
+                    events=events, labels=conditions.reset_index(drop=True))
+
+
+# ------------------------------------------------------------------------------------------------
+def _blot_lanes(s, rng, cell_line: str, compound: str, doses: list[float], times: list[float], er: np.ndarray, label: str, blot_prefix: str) -> list[dict]:
+    """Turn simulated ER levels (dose × time) into band intensities with loading and noise."""
+    lanes = []
+    for ti, t in enumerate(times):
+        for r in range(s.replicates):
+            blot = f"{blot_prefix}-{cell_line}-{label}-{t:g}h-r{r + 1}"
+            for di, d in enumerate(doses):
+                loading = 20000.0 * lognormal_noise(rng, 1, 0.15)[0]  # uneven loading, corrected by the ratio
+                target = 0.12 * er[di, ti] / 100.0 * loading * 100.0 * lognormal_noise(rng, 1, s.noise_cv)[0]
+                lanes.append(dict(blot=blot, lane=di + 1, cell_line=cell_line, compound=label, dose=d, time=t,
+                                  replicate=r + 1, target=target, loading=loading))
+    return lanes
+
+
+def run_western_blot(s) -> ExperimentResult:
+    rng = np.random.default_rng(s.seed)
+    doses = [0.0] + list(s.concentrations)
+    times = sorted(s.times)
+    lanes, metrics = [], []
+    for line in s.cell_lines:
+        for c in s.compounds:
+            cond = pd.DataFrame({c: doses})
+            res = run_cell_conditions(line, cond, times, oestradiol=s.oestradiol)
+            lanes += _blot_lanes(s, rng, line, c, doses, times, res["ER_total"], c, "blot")
+            if s.washout_after is not None:
+                wt = sorted(set([s.washout_after] + list(s.washout_times)))
+                resw = run_cell_conditions(line, cond, wt, oestradiol=s.oestradiol, washout_at=s.washout_after)
+                lanes += _blot_lanes(s, rng, line, c, doses, wt, resw["ER_total"], f"{c} washout", "wash")
+        if s.positive_control:
+            cond = pd.DataFrame({s.positive_control: [0.0, s.positive_control_concentration]})
+            res = run_cell_conditions(line, cond, times, oestradiol=s.oestradiol)
+            lanes += _blot_lanes(s, rng, line, s.positive_control, [0.0, s.positive_control_concentration], times,
+                                 res["ER_total"], f"{s.positive_control} (positive control)", "pc")
+    table = pd.DataFrame(lanes)
+    import matplotlib.pyplot as plt
+
+    figures = {}
+    for line in s.cell_lines:
+        sub = table[table["cell_line"] == line]
+        wb = WesternBlotAnalysis().fit(sub)
+        reps = wb.replicates_
+        for _, row in reps.iterrows():
+            metrics.append(metric_rows("er_remaining_percent", row["mean"], cell_line=line, compound=row["compound"], concentration=row["dose"], time=row["time"]))
+        for (comp, t), dc50 in wb.dc50_.items():
+            metrics.append(metric_rows("dc50_nM", dc50, cell_line=line, compound=comp, time=t))
+            metrics.append(metric_rows("dmax_percent", wb.dmax_[(comp, t)], cell_line=line, compound=comp, time=t))
+        fig, ax = plt.subplots(figsize=(6, 4))
+        wb.plot(ax=ax)
+        ax.set_title(f"ERα degradation in {line}")
+        figures[f"degradation_{line}"] = fig
+    result = ExperimentResult(s.name, s.kind, tables={"bands": table}, figures=figures, metrics=pd.DataFrame(metrics))
+    result.notes.append(f"Cells in medium with {s.oestradiol:g} nM oestradiol; lanes are ERα/loading relative to the vehicle lane of the same blot.")
+    return result
+
+
+# ------------------------------------------------------------------------------------------------
+def run_transcription(s) -> ExperimentResult:
+    rows, metrics = [], []
+    ref = None
+    for line in s.cell_lines:
+        cond_rows = []
+        for e2 in s.oestradiol_conditions:
+            cond_rows.append({"oestradiol": e2, **{c: 0.0 for c in s.compounds}, "treatment": "vehicle", "concentration": 0.0})
+            for c in s.compounds:
+                for x in s.concentrations:
+                    cond_rows.append({"oestradiol": e2, **{k: (x if k == c else 0.0) for k in s.compounds}, "treatment": c, "concentration": x})
+        cond = pd.DataFrame(cond_rows)
+        res = run_cell_conditions(line, cond[list(s.compounds)], [0.0, s.time], oestradiol=cond["oestradiol"].to_numpy())
+        for i, row in cond.iterrows():
+            out = {"cell_line": line, "oestradiol": row["oestradiol"], "treatment": row["treatment"], "concentration": row["concentration"],
+                   "er_activity": res["ER_activity"][i, -1], **{g: res[g][i, -1] for g in GENES}}
+            rows.append(out)
+    table = pd.DataFrame(rows)
+    wt_e2 = table[(table["cell_line"] == s.cell_lines[0]) & (table["treatment"] == "vehicle")]
+    ref = float(wt_e2["er_activity"].max())
+    table["er_activity_percent"] = 100.0 * table["er_activity"] / ref
+    for _, r in table.iterrows():
+        keys = dict(cell_line=r["cell_line"], oestradiol=r["oestradiol"], treatment=r["treatment"], concentration=r["concentration"])
+        metrics.append(metric_rows("er_activity_percent", r["er_activity_percent"], **keys))
+        for g in GENES:
+            metrics.append(metric_rows(f"{g}_expression", r[g], **keys))
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.8))
+    labels, values = [], []
+    for _, r in table.iterrows():
+        labels.append(f"{r['cell_line']}\nE2 {r['oestradiol']:g}\n{r['treatment'] if r['treatment'] == 'vehicle' else r['treatment'][:6] + ' ' + format(r['concentration'], 'g')}")
+        values.append(r["er_activity_percent"])
+    ax.bar(range(len(values)), values, color="#4477aa")
+    ax.set_xticks(range(len(values)), labels, fontsize=6)
+    ax.set_ylabel(f"ER activity (% of {s.cell_lines[0]} + E2)")
+    fig.tight_layout()
+    result = ExperimentResult(s.name, s.kind, tables={"activity": table}, figures={"er_activity": fig}, metrics=pd.DataFrame(metrics))
+    result.notes.append(f"ER activity = coactivator-occupied receptor; genes read after {s.time:g} h. 100% = {s.cell_lines[0]} vehicle with oestradiol.")
+    return result
+
+
+# ------------------------------------------------------------------------------------------------
+def _readout(cells: np.ndarray, rng, s) -> np.ndarray:
+    # ATP luminescence or crystal-violet absorbance ∝ viable cells, plus a plate background
+    scale = 50.0 if s.readout == "atp" else 2e-5
+    return (cells * scale + (500.0 if s.readout == "atp" else 0.05)) * lognormal_noise(rng, cells.shape, s.noise_cv)
+
+
+def run_proliferation(s) -> ExperimentResult:
+    rng = np.random.default_rng(s.seed)
+    kb = load_knowledge()
+    rows, metrics = [], []
+    partner = s.combination_partner
+    pconcs = [0.0] + (list(s.combination_concentrations or []) if partner else [])
+    for line in s.cell_lines:
+        for c in s.compounds:
+            conds = []
+            for pc in pconcs:
+                for x in [0.0] + list(s.concentrations):
+                    d = {c: x}
+                    if partner:
+                        d[partner] = pc
+                    conds.append(d)
+            cond = pd.DataFrame(conds)
+            res = run_cell_conditions(line, cond, [0.0, s.duration], oestradiol=s.oestradiol, seeding=s.seeding_density)
+            cells = np.repeat(res["cells"][:, -1:], s.replicates, axis=1)
+            signal = _readout(cells, rng, s)
+            for i in range(len(cond)):
+                for r in range(s.replicates):
+                    rows.append({"cell_line": line, "compound": c, "concentration": cond[c].iloc[i],
+                                 "partner": partner or "", "partner_concentration": cond[partner].iloc[i] if partner else 0.0,
+                                 "replicate": r + 1, "signal": signal[i, r], "cells": cells[i, r]})
+    table = pd.DataFrame(rows)
+    background = 500.0 if s.readout == "atp" else 0.05
+    table["viability_percent"] = np.nan
+    for key, g in table.groupby(["cell_line", "compound", "partner_concentration"]):
+        veh = table[(table["cell_line"] == key[0]) & (table["compound"] == key[1]) & (table["partner_concentration"] == 0.0) & (table["concentration"] == 0.0)]
+        table.loc[g.index, "viability_percent"] = 100 * (g["signal"] - background) / (veh["signal"].mean() - background)
+    table["curve"] = table["cell_line"] + " · " + table["compound"] + np.where(
+        table["partner_concentration"] > 0, " + " + table["partner"] + " " + table["partner_concentration"].map("{:g} nM".format), "")
+    fitter = DoseResponseFitter("LL.4", profile=False).fit(table, dose="concentration", response="viability_percent", group="curve")
+    ic50 = fitter.ic50_
+    for (line, c, pc), g in table.groupby(["cell_line", "compound", "partner_concentration"]):
+        name = g["curve"].iloc[0]
+        if pc == 0.0:
+            metrics.append(metric_rows("ic50_nM", float(ic50[name]), cell_line=line, compound=c))
+        else:
+            metrics.append(metric_rows("ic50_nM", float(ic50[name]), cell_line=line, compound=f"{c}+{partner}", partner_concentration=pc))
+        means = g.groupby("concentration")["viability_percent"].mean()
+        for x, v in means.items():
+            metrics.append(metric_rows("viability_percent", v, cell_line=line, compound=c, concentration=x, partner_concentration=pc))
+    fold = table[table["concentration"] == 0].groupby(["cell_line", "compound"])["cells"].mean() / s.seeding_density
+    for (line, c), f in fold.items():
+        metrics.append(metric_rows("vehicle_fold_growth", f, cell_line=line, compound=c))
+    mdf = pd.DataFrame(metrics)
+    if partner:  # combination benefit and Bliss excess at each tested pair
+        for line in s.cell_lines:
+            for c in s.compounds:
+                v = mdf[(mdf["metric"] == "viability_percent") & (mdf["cell_line"] == line) & (mdf["compound"] == c)]
+                grid = v.pivot_table(index="concentration", columns="partner_concentration", values="value")
+                for pc in grid.columns[1:]:
+                    for x in grid.index[1:]:
+                        a, b, ab = grid.loc[x, 0.0], grid.loc[0.0, pc], grid.loc[x, pc]
+                        metrics.append(metric_rows("combination_advantage_pp", min(a, b) - ab, cell_line=line, compound=c, concentration=x, partner_concentration=pc))
+                        metrics.append(metric_rows("bliss_excess", float(bliss_excess((100 - a) / 100, (100 - b) / 100, (100 - ab) / 100)) * 100,
+                                                   cell_line=line, compound=c, concentration=x, partner_concentration=pc))
+        mdf = pd.DataFrame(metrics)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    fitter.plot(ax=ax)
+    ax.set_ylabel("viability (% of vehicle)")
+    ax.set_title(f"Proliferation, {s.duration / 24:g} days ({s.readout})")
+    result = ExperimentResult(s.name, s.kind, tables={"wells": table}, figures={"dose_response": fig}, metrics=mdf)
+    result.tables["ic50"] = mdf[mdf["metric"] == "ic50_nM"]
+    result.notes.append(f"Medium oestradiol {s.oestradiol:g} nM; {s.seeding_density:g} cells seeded; drc LL.4 fits per curve.")
+    return result
+
+
+# ------------------------------------------------------------------------------------------------
+def run_hormone_dependence(s) -> ExperimentResult:
+    rows, metrics = [], []
+    times = np.linspace(0, s.duration, int(s.duration // 24) + 1)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    for line in s.cell_lines:
+        e2 = np.asarray(s.oestradiol_conditions, dtype=float)
+        res = simulate(assemble_cell_model(cell_line=line), times, start=-PRE_EQUILIBRATION_H,
+                       parameters={"conc_E2": e2}, events=[Event(0.0, "cells", s.seeding_density)])
+        for i, x in enumerate(e2):
+            cells = res["cells"][i]
+            for t, n in zip(times, cells):
+                rows.append({"cell_line": line, "oestradiol": x, "time_h": t, "cells": n})
+            metrics.append(metric_rows("fold_growth", cells[-1] / cells[0], cell_line=line, oestradiol=x))
+            ax.plot(times / 24, cells / cells[0], marker="o", ms=3, label=f"{line}, E2 {x:g} nM")
+    ax.set_yscale("log")
+    ax.set_xlabel("day")
+    ax.set_ylabel("fold growth")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return ExperimentResult(s.name, s.kind, tables={"growth": pd.DataFrame(rows)}, figures={"growth": fig}, metrics=pd.DataFrame(metrics))

@@ -1,0 +1,98 @@
+"""Reading a scenario file: YAML → validated scenario, or one clear error naming file, field and value."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import TypeAdapter, ValidationError
+
+from ..errors import InputError, UnknownNameError
+from ..knowledge import load_knowledge
+from ._schema import SCENARIO_MODELS, Scenario
+
+__all__ = ["load_scenario", "parse_scenario", "read_yaml", "shipped_scenarios", "SHIPPED_DIR", "OTHER_KINDS"]
+
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+OTHER_KINDS = ("pk", "xenograft")  # handled by other layers
+_adapter = TypeAdapter(Scenario)
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.exists():
+        raise InputError("scenario file not found", file=str(path), valid="a path to a .yaml scenario (see scenarios/)")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise InputError(f"not valid YAML{where}: {getattr(exc, 'problem', exc)}", file=str(path)) from None
+    if not isinstance(data, dict):
+        raise InputError("a scenario must be a mapping of fields (kind, name, …)", file=str(path))
+    return data
+
+
+def _field_path(loc: tuple) -> str:
+    parts = [str(x) for x in loc if not (isinstance(x, str) and x in SCENARIO_MODELS)]
+    out = ""
+    for p in parts:
+        out += f"[{p}]" if p.isdigit() else (("." if out else "") + p)
+    return out
+
+
+def parse_scenario(data: dict[str, Any], *, file: str = "<scenario>"):
+    """Validate a scenario mapping (units, ranges, names) and return the scenario object."""
+    kind = data.get("kind")
+    if kind is None:
+        raise InputError("missing field 'kind'", file=file, field="kind", valid=", ".join(list(SCENARIO_MODELS) + list(OTHER_KINDS)))
+    if kind not in SCENARIO_MODELS:
+        raise UnknownNameError("scenario kind", str(kind), list(SCENARIO_MODELS) + list(OTHER_KINDS), file=file, field="kind")
+    try:
+        scenario = _adapter.validate_python(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        field = _field_path(err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            allowed = list(SCENARIO_MODELS[kind].model_fields)
+            raise UnknownNameError(f"field in a '{kind}' scenario", field.split(".")[-1], allowed, file=file, field=field) from None
+        raise InputError(msg, file=file, field=field, value=err.get("input")) from None
+    _check_names(scenario, file)
+    return scenario
+
+
+def _check_names(s, file: str) -> None:
+    """Unknown compounds, cell lines, variants or assay systems get suggestions before anything runs."""
+    kb = load_knowledge()
+
+    def each(field: str, names, lookup) -> None:
+        for i, n in enumerate(names):
+            try:
+                lookup(n)
+            except UnknownNameError as exc:
+                raise UnknownNameError(exc.kind, n, exc.choices, file=file, field=f"{field}[{i}]") from None
+
+    if hasattr(s, "compounds"):
+        each("compounds", s.compounds, kb.compound)
+    if hasattr(s, "cell_lines"):
+        each("cell_lines", s.cell_lines, kb.cell_line)
+    if hasattr(s, "variants"):
+        each("variants", s.variants, kb.target)
+    if hasattr(s, "systems"):
+        each("systems", s.systems, kb.assay_system)
+    for field in ("positive_control", "combination_partner", "radioligand"):
+        value = getattr(s, field, None)
+        if value:
+            each(field, [value], kb.compound)
+
+
+def load_scenario(path: str | Path):
+    path = Path(path)
+    return parse_scenario(read_yaml(path), file=str(path))
+
+
+def shipped_scenarios() -> list[Path]:
+    """Every scenario shipped with eralpha (``scenarios/`` in the repository)."""
+    return sorted(SHIPPED_DIR.glob("*.yaml"))
