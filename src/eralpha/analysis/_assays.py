@@ -130,10 +130,14 @@ def ed_columns(cf: Any, name: str, p: float, type: str = "relative", level: floa
     Columns ``name``, ``name_se``, ``name_lower``, ``name_upper``; NaN when the curve was not fitted
     or never reaches the response.
     """
-    est = float(cf.ed(p, type=type))
-    if not np.isfinite(est) or not cf.fitted:
-        return {name: est, f"{name}_se": np.nan, f"{name}_lower": np.nan, f"{name}_upper": np.nan}
-    interval = cf.ed_interval(p, type=type, level=level)
+    missing = {name: np.nan, f"{name}_se": np.nan, f"{name}_lower": np.nan, f"{name}_upper": np.nan}
+    try:
+        est = float(cf.ed(p, type=type))
+        if not np.isfinite(est) or not cf.fitted:
+            return {**missing, name: est}
+        interval = cf.ed_interval(p, type=type, level=level)
+    except (OverflowError, ZeroDivisionError):  # a degenerate (flat) curve has no usable effective dose
+        return missing
     return {name: est, f"{name}_se": interval.std_error, f"{name}_lower": interval.lower, f"{name}_upper": interval.upper}
 
 
