@@ -151,6 +151,17 @@ class Model:
         params = tuple(replace(p, value=float(values[p.name])) if p.name in values else p for p in self.parameters)
         return replace(self, parameters=params)
 
+    def parameter_to_expression(self, expression: Expression) -> Model:
+        """Replace the parameter of the same name by an expression.
+
+        How an in-vitro model goes in vivo: ``conc_imlunestrant`` (a medium concentration set by the
+        experiment) becomes the free concentration computed from PK species.
+        """
+        if expression.name not in self.parameter_index:
+            raise UnknownNameError("parameter", expression.name, self.parameter_index)
+        params = tuple(p for p in self.parameters if p.name != expression.name)
+        return replace(self, parameters=params, expressions=self.expressions + (expression,))
+
     def renamed(self, name: str) -> Model:
         return replace(self, name=name)
 
