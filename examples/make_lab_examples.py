@@ -14,17 +14,19 @@ recover:
 * ``plate_layout.csv``, ``plate_readout.csv`` (reader matrix), ``plate_time_zero.csv`` (long table) —
   a 96-well, 5-day proliferation assay with a time-zero read for GR metrics.
 
-Run: ``python examples/make_lab_examples.py``.
+Run: ``python examples/make_lab_examples.py`` (add ``--figures`` to redraw docs/img/lab_*.png from them).
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 OUT = Path(__file__).resolve().parent / "data"
+IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
 SEED = 20240601
 
 
@@ -165,6 +167,35 @@ def plate(rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame, pd.Data
     return layout.sort_values("well", key=lambda s: s.str[0] + s.str[1:].str.zfill(2)), matrix, pd.DataFrame(time_zero)
 
 
+def figures() -> None:
+    """The documentation figures: each analysis run on the example files, plotted as the CLI does."""
+    from matplotlib.figure import Figure
+
+    from eralpha.analysis._assays import AromataseAssay, BindingAssay
+    from eralpha.analysis._plates import PlateAnalysis
+    from eralpha.analysis._western import WesternBlotAnalysis
+
+    IMG.mkdir(parents=True, exist_ok=True)
+    western_fit = WesternBlotAnalysis().fit(OUT / "western_degradation.csv")
+    fig = Figure(figsize=(10.0, 3.8), layout="constrained")
+    for ax, compound in zip(fig.subplots(1, 2), ("imlunestrant", "fulvestrant")):
+        western_fit.plot(ax=ax, compound=compound)
+        ax.set_title(compound)
+    fig.savefig(IMG / "lab_western.png", dpi=110)
+    panels = [
+        ("lab_aromatase.png", AromataseAssay("50 nM", "40 nM").fit(OUT / "aromatase_inhibition.csv").plot()),
+        ("lab_binding.png", BindingAssay("1 nM", "0.26 nM").fit(OUT / "binding_competition.csv").plot()),
+    ]
+    plate_fit = PlateAnalysis().fit(OUT / "plate_layout.csv", OUT / "plate_readout.csv", OUT / "plate_time_zero.csv")
+    fig = Figure(figsize=(10.0, 3.8), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    plate_fit.plot(ax=left)
+    plate_fit.plot(ax=right, metric="GR")
+    fig.savefig(IMG / "lab_plate.png", dpi=110)
+    for name, ax in panels:
+        ax.figure.savefig(IMG / name, dpi=110)
+
+
 def main() -> None:
     rng = np.random.default_rng(SEED)
     OUT.mkdir(parents=True, exist_ok=True)
@@ -175,6 +206,8 @@ def main() -> None:
     layout.to_csv(OUT / "plate_layout.csv", index=False)
     readout.to_csv(OUT / "plate_readout.csv", index=False)
     time_zero.to_csv(OUT / "plate_time_zero.csv", index=False)
+    if "--figures" in sys.argv[1:]:
+        figures()
 
 
 if __name__ == "__main__":

@@ -291,8 +291,8 @@ class AromataseAssay(_InhibitionAssay):
 
     [1β-³H]-androstenedione releases ³H₂O when aromatised; the water is counted in dpm. Per well,
     ``activity = 100 · (dpm − blank) / (vehicle − blank)`` (blank: no enzyme or fully inhibited; vehicle:
-    no inhibitor, means over their wells) and ``% inhibition = 100 − activity`` (seed 003;
-    Thompson & Siiteri 1974 J Biol Chem 249:5364 for the assay). The remaining activity is fitted per
+    no inhibitor, means over their wells) and ``% inhibition = 100 − activity`` (the assay and formula
+    as seed 003 and DESIGN.md describe them). The remaining activity is fitted per
     compound with drc ``LL.4``; by default the top is fixed at 100 and the bottom at 0 because the
     vehicle and the blank define them — Prism's "log(inhibitor) vs. normalized response — variable
     slope". Pass ``top=None`` / ``bottom=None`` to fit them. ``Ki = IC50 / (1 + S/Km)`` for a
@@ -399,7 +399,8 @@ class BindingAssay(_InhibitionAssay):
     "log(inhibitor) vs. response — variable slope"; ``one_site=True`` fixes the slope at 1 (Prism
     HillSlope −1), Prism's "One site — Fit logIC50". ``Ki = IC50 / (1 + [L*]/Kd)`` (Cheng & Prusoff 1973).
     Rows without competitor (concentration 0) give B0, the specific binding the ``pct_of_B0`` column
-    is relative to; they are not part of the fit (they cannot sit on a log axis).
+    is relative to; like drc, the fit uses them at the curve's upper limit (the plot leaves them out:
+    they cannot sit on a log axis).
 
     Parameters
     ----------
