@@ -196,16 +196,21 @@ def figures() -> None:
         ax.figure.savefig(IMG / name, dpi=110)
 
 
-def main() -> None:
+def write_examples(out: Path = OUT) -> None:
+    """Write every example table into ``out`` (the tests regenerate them into a temporary folder)."""
     rng = np.random.default_rng(SEED)
-    OUT.mkdir(parents=True, exist_ok=True)
-    western(rng).to_csv(OUT / "western_degradation.csv", index=False)
-    aromatase(rng).to_csv(OUT / "aromatase_inhibition.csv", index=False)
-    binding(rng).to_csv(OUT / "binding_competition.csv", index=False)
+    out.mkdir(parents=True, exist_ok=True)
+    western(rng).to_csv(out / "western_degradation.csv", index=False)
+    aromatase(rng).to_csv(out / "aromatase_inhibition.csv", index=False)
+    binding(rng).to_csv(out / "binding_competition.csv", index=False)
     layout, readout, time_zero = plate(rng)
-    layout.to_csv(OUT / "plate_layout.csv", index=False)
-    readout.to_csv(OUT / "plate_readout.csv", index=False)
-    time_zero.to_csv(OUT / "plate_time_zero.csv", index=False)
+    layout.to_csv(out / "plate_layout.csv", index=False)
+    readout.to_csv(out / "plate_readout.csv", index=False)
+    time_zero.to_csv(out / "plate_time_zero.csv", index=False)
+
+
+def main() -> None:
+    write_examples()
     if "--figures" in sys.argv[1:]:
         figures()
 

@@ -65,7 +65,8 @@ def test_aromatase_percent_inhibition_and_units():
     assert fit.ki_["letrozole"] == pytest.approx(2.0, rel=1e-3)
     assert fit.ki_["anastrozole"] == pytest.approx(7.0, rel=1e-3)
     wells = fit.table_
-    np.testing.assert_allclose(wells["inhibition_pct"], 100.0 * (1.0 - (wells["dpm"] - fit.blank_dpm_) / (fit.vehicle_dpm_ - fit.blank_dpm_)))
+    window = fit.vehicle_dpm_ - fit.blank_dpm_
+    np.testing.assert_allclose(wells["inhibition_pct"], 100.0 * (1.0 - (wells["dpm"] - fit.blank_dpm_) / window))
     assert fit.summary.loc["letrozole", "S/Km"] == pytest.approx(1.25)
 
 
@@ -107,6 +108,17 @@ def test_aromatase_drug_well_at_zero_concentration_is_an_error():
     table.loc[10, "concentration"] = 0.0
     with pytest.raises(InputError, match="row 12, column 'concentration': a treated well needs a concentration above 0"):
         AromataseAssay("50 nM", "40 nM").fit(table)
+
+
+def test_aromatase_empty_dpm_is_dropped_and_later_rows_keep_their_numbers():
+    table = aromatase_table({"letrozole": 2.0})
+    table.loc[1, "dpm"] = np.nan
+    table.loc[10, "concentration"] = 0.0
+    with pytest.raises(InputError, match="row 12, column 'concentration'"):
+        AromataseAssay("50 nM", "40 nM").fit(table)
+    table.loc[10, "concentration"] = 1.0
+    fit = AromataseAssay("50 nM", "40 nM").fit(table)
+    assert fit.dropped_.rows == [3] and len(fit.table_) == len(table) - 1
 
 
 def test_aromatase_misspelt_and_text_cells():
@@ -199,3 +211,39 @@ def test_cli_missing_unit_exits_2(tmp_path, capsys):
         main(["fit", "aromatase", str(path), "--substrate", "50", "--km", "40 nM"])
     assert info.value.code == 2
     assert "field 'substrate'" in capsys.readouterr().err
+
+
+# -------------------------------------------------------------------------------------- shipped examples
+EXAMPLES = __import__("pathlib").Path(__file__).resolve().parent.parent / "examples"
+EXAMPLE_FILES = ["western_degradation.csv", "aromatase_inhibition.csv", "binding_competition.csv",
+                 "plate_layout.csv", "plate_readout.csv", "plate_time_zero.csv"]
+
+
+def test_example_tables_are_reproduced_by_their_generator(tmp_path):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_lab_examples", EXAMPLES / "make_lab_examples.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.write_examples(tmp_path)
+    for name in EXAMPLE_FILES:
+        assert (tmp_path / name).read_text() == (EXAMPLES / "data" / name).read_text(), name
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["western", "western_degradation.csv"],
+        ["aromatase", "aromatase_inhibition.csv", "--substrate", "50 nM", "--km", "40 nM"],
+        ["binding", "binding_competition.csv", "--radioligand", "1 nM", "--kd", "0.26 nM"],
+        ["plate", "plate_layout.csv", "plate_readout.csv", "--time-zero", "plate_time_zero.csv"],
+    ],
+)
+def test_every_shipped_example_runs_from_the_cli(args, capsys):
+    from eralpha.cli import main
+
+    data = EXAMPLES / "data"
+    argv = ["fit", args[0]] + [str(data / a) if a.endswith(".csv") else a for a in args[1:]]
+    main(argv + ["--format", "json"])
+    out = json.loads(capsys.readouterr().out)
+    assert all(row["status"] == "converged" for row in out["summary"])

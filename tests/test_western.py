@@ -172,6 +172,20 @@ def test_text_in_a_number_column_names_the_row(tmp_path):
         WesternBlotAnalysis().fit(path)
 
 
+def test_rows_missing_an_intensity_are_dropped_and_reported_without_shifting_row_numbers():
+    table = blot_table()
+    table.loc[2, "target"] = np.nan  # an empty cell: the lane is left out and reported
+    fit = WesternBlotAnalysis().fit(table)
+    assert fit.dropped_.rows == [4] and len(fit.table_) == len(table) - 1
+    table.loc[6, "dose"] = -5.0
+    with pytest.raises(InputError, match="row 8, column 'dose'"):
+        WesternBlotAnalysis().fit(table)
+    table.loc[6, "dose"] = 1.0
+    table.loc[9, "lane"] = 9
+    with pytest.raises(InputError, match="rows 11 and 19: blot .b24-2., lane .9."):
+        WesternBlotAnalysis().fit(table)
+
+
 def test_negative_dose_is_rejected():
     table = blot_table()
     table.loc[3, "dose"] = -1.0

@@ -339,12 +339,17 @@ class AromataseAssay(_InhibitionAssay):
         cols = self.columns
         df = as_table(data)
         require_columns(df, [cols.role, cols.concentration, cols.dpm])
-        df, self.dropped_ = drop_missing(df, [cols.dpm])
+        # parse the whole table first, so that an error names the row as the file numbers it
         role = category_column(df, cols.role, self.ROLES)
         dpm = numeric_column(df, cols.dpm, allow_negative=False)
         conc = numeric_column(df, cols.concentration, allow_negative=False)
         compound = text_column(df, cols.compound, default="drug")
         src = source_name(df)
+        _, self.dropped_ = drop_missing(df, [cols.dpm])
+        counted = ~np.isnan(dpm)
+        require_treated_wells(df, (role == "drug") & counted, conc, compound,
+                              conc_column=cols.concentration, compound_column=cols.compound)
+        role, dpm, conc, compound = role[counted], dpm[counted], conc[counted], compound[counted]
         for needed in ("blank", "vehicle"):
             if not (role == needed).any():
                 raise InputError(
@@ -352,7 +357,6 @@ class AromataseAssay(_InhibitionAssay):
                     file=src, field=cols.role, valid="at least one blank, one vehicle and some drug wells",
                 )
         drug = role == "drug"
-        require_treated_wells(df, drug, conc, compound, conc_column=cols.concentration, compound_column=cols.compound)
         self.blank_dpm_ = float(dpm[role == "blank"].mean())
         self.vehicle_dpm_ = float(dpm[role == "vehicle"].mean())
         window = self.vehicle_dpm_ - self.blank_dpm_
@@ -442,12 +446,13 @@ class BindingAssay(_InhibitionAssay):
         cols = self.columns
         df = as_table(data)
         require_columns(df, [cols.concentration, cols.total, cols.nonspecific])
-        df, self.dropped_ = drop_missing(df, [cols.concentration, cols.total])
         conc = numeric_column(df, cols.concentration, allow_negative=False)
         total = numeric_column(df, cols.total, allow_negative=False)
         nsb = numeric_column(df, cols.nonspecific, allow_negative=False)
         compound = text_column(df, cols.compound, default="competitor")
+        _, self.dropped_ = drop_missing(df, [cols.concentration, cols.total])
         wells = pd.DataFrame({"compound": compound, "concentration": conc, "total": total, "nonspecific": nsb})
+        wells = wells[wells["concentration"].notna() & wells["total"].notna()]
         src = source_name(df)
         for name, group in wells.groupby("compound", sort=True):
             if group["nonspecific"].notna().sum() == 0:

@@ -122,8 +122,11 @@ class WesternBlotAnalysis(Fitter):
     def _read_lanes(self, df: pd.DataFrame) -> pd.DataFrame:
         cols = self.columns
         require_columns(df, [cols.blot, cols.lane, cols.target, cols.loading, cols.dose])
-        df, self.dropped_ = drop_missing(df, [cols.target, cols.loading])
-        present = lambda name: name is not None and name in df.columns  # noqa: E731
+        _, self.dropped_ = drop_missing(df, [cols.target, cols.loading])
+
+        def present(name: str | None) -> bool:
+            return name is not None and name in df.columns
+
         dose = numeric_column(df, cols.dose, allow_negative=False, allow_missing=False)
         target = numeric_column(df, cols.target)
         loading = numeric_column(df, cols.loading)
@@ -138,6 +141,7 @@ class WesternBlotAnalysis(Fitter):
         lane = text_column(df, cols.lane, default="")
         lanes = pd.DataFrame(
             {
+                "row": np.arange(len(df)) + 2,  # as a spreadsheet numbers it, for messages
                 "blot": blot,
                 "lane": lane,
                 "compound": text_column(df, cols.compound, default="compound"),
@@ -152,6 +156,9 @@ class WesternBlotAnalysis(Fitter):
                 "loading": loading - loading_bg,
             }
         )
+        # rows without both intensities are left out (reported in dropped_), after every row was checked
+        lanes = lanes[lanes["target"].notna() & lanes["loading"].notna()].reset_index(drop=True)
+        target, loading = lanes["target_raw"].to_numpy(), lanes["loading_raw"].to_numpy()
         _reject_duplicate_lanes(lanes, source_name(df), cols)
         flags = []
         for raw_t, raw_l, t, ld in zip(target, loading, lanes["target"], lanes["loading"]):
@@ -283,8 +290,8 @@ def _reject_duplicate_lanes(lanes: pd.DataFrame, source: str, cols: WesternColum
     """Two rows for the same lane of the same blot are a copy-paste slip; name both rows."""
     dup = lanes.duplicated(["blot", "lane"], keep=False).to_numpy()
     if dup.any():
-        rows = np.flatnonzero(dup)[:2] + 2
-        first = lanes.iloc[rows[0] - 2]
+        first, second = (lanes.iloc[i] for i in np.flatnonzero(dup)[:2])
+        rows = (first["row"], second["row"])
         raise InputError(
             f"rows {rows[0]} and {rows[1]}: blot '{first['blot']}', lane '{first['lane']}' appears twice",
             file=source,

@@ -23,7 +23,8 @@ def _columns(defaults: Any, items: list[str]) -> Any:
         key, sep, name = item.partition("=")
         key = key.strip()
         if not sep or not name.strip():
-            raise InputError(f"cannot read '{item}'", field="--column", value=item, valid=f"KEY=NAME with KEY in {', '.join(valid)}")
+            raise InputError(f"cannot read '{item}'", field="--column", value=item,
+                             valid=f"KEY=NAME with KEY in {', '.join(valid)}")
         if key not in valid:
             raise UnknownNameError("column key", key, valid, field="--column")
         changes[key] = name.strip()
@@ -98,7 +99,9 @@ def _saturation(text: str) -> float | None:
 
 @fit_app.command("western")
 def western(
-    file: Path = typer.Argument(..., help="Band-intensity table: blot, lane, target, loading, dose (+ time, replicate, compound, background)."),
+    file: Path = typer.Argument(
+        ..., help="Band-intensity table: blot, lane, target, loading, dose (+ time, replicate, compound, background)."
+    ),
     saturation: str = typer.Option("65535", "--saturation", help="Flag bands at/above this intensity ('none' turns it off)."),
     exclude_flagged: bool = typer.Option(False, "--exclude-flagged", help="Leave flagged lanes out of statistics and fits."),
     free_top: bool = typer.Option(False, "--free-top", help="Fit the curve's top instead of fixing it at the vehicle (1)."),
