@@ -226,7 +226,7 @@ def run_proliferation(s) -> ExperimentResult:
                     for x in grid.index[1:]:
                         a, b, ab = grid.loc[x, 0.0], grid.loc[0.0, pc], grid.loc[x, pc]
                         metrics.append(metric_rows("combination_advantage_pp", min(a, b) - ab, cell_line=line, compound=c, concentration=x, partner_concentration=pc))
-                        metrics.append(metric_rows("bliss_excess", float(bliss_excess((100 - a) / 100, (100 - b) / 100, (100 - ab) / 100)) * 100,
+                        metrics.append(metric_rows("bliss_excess", float(bliss_excess(100 - a, 100 - b, 100 - ab)),  # % inhibition in, % points out
                                                    cell_line=line, compound=c, concentration=x, partner_concentration=pc))
         mdf = pd.DataFrame(metrics)
     import matplotlib.pyplot as plt

@@ -1,0 +1,101 @@
+"""The scorecard: every quantitative claim of the seeds, computed now by the model or the fit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from ..experiments import ExperimentResult, run_experiment
+from ..scenario import SCENARIO_MODELS, load_scenario, read_yaml, shipped_scenarios
+
+__all__ = ["Scorecard", "collect_scorecard", "SCORECARD_COLUMNS", "run_scenario_path", "extra_sources"]
+
+SCORECARD_COLUMNS = ["id", "quantity", "source", "target", "simulated", "tolerance", "kind", "passed"]
+
+
+@dataclass
+class Scorecard:
+    rows: pd.DataFrame
+    results: list[tuple[str, ExperimentResult]] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def n_passed(self) -> int:
+        return int(self.rows["passed"].sum())
+
+    @property
+    def n_failed(self) -> int:
+        return int((~self.rows["passed"]).sum())
+
+    def summary_line(self) -> str:
+        kinds = self.rows.groupby("kind")["passed"].agg(["sum", "count"])
+        parts = [f"{int(r['sum'])}/{int(r['count'])} {k}" for k, r in kinds.iterrows()]
+        return f"{self.n_passed} passed, {self.n_failed} failed ({', '.join(parts)})"
+
+
+def _as_text(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def normalise_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """One type per column whatever layer a row came from: text targets, float simulated values."""
+    df = df.copy()
+    for col in ("id", "quantity", "source", "target", "tolerance", "kind"):
+        df[col] = df[col].map(_as_text)
+    df["simulated"] = pd.to_numeric(df["simulated"], errors="coerce")
+    df["passed"] = df["passed"].astype(bool)
+    return df
+
+
+def run_scenario_path(path: str | Path) -> tuple[object, ExperimentResult]:
+    """Load and run one in-vitro scenario file."""
+    scenario = load_scenario(path)
+    return scenario, run_experiment(scenario)
+
+
+def _pk_rows() -> list[dict]:
+    from ..pk import pk_scorecard_rows
+
+    return pk_scorecard_rows()
+
+
+def extra_sources() -> dict[str, Callable[[], list[dict]]]:
+    """Scorecard rows that come from whole layers rather than one scenario file."""
+    return {"pk-and-oestrogen": _pk_rows}
+
+
+def collect_scorecard(*, only: str | None = None, progress: bool = True) -> Scorecard:
+    """Run every shipped seed scenario (and the layer-level checks) and gather their rows.
+
+    ``only``: a substring of scenario / source names to run a subset.
+    """
+    from ..report import progress as progress_bar
+
+    paths = [p for p in shipped_scenarios() if read_yaml(p).get("kind") in SCENARIO_MODELS]
+    jobs: list[tuple[str, Callable[[], tuple[list[dict], ExperimentResult | None]]]] = []
+    for p in paths:
+        jobs.append((p.stem, lambda p=p: _scenario_job(p)))
+    for name, fn in extra_sources().items():
+        jobs.append((name, lambda fn=fn: (fn(), None)))
+    if only:
+        jobs = [j for j in jobs if only in j[0]]
+    rows, results, timings = [], [], {}
+    iterator = progress_bar(jobs, total=len(jobs), description="scorecard") if progress else jobs
+    for name, job in iterator:
+        t0 = time.perf_counter()
+        job_rows, result = job()
+        timings[name] = time.perf_counter() - t0
+        rows += [{**r, "scenario": name} for r in job_rows]
+        if result is not None:
+            results.append((name, result))
+    df = normalise_rows(pd.DataFrame(rows, columns=SCORECARD_COLUMNS + ["scenario"]))
+    return Scorecard(df, results, timings)
+
+
+def _scenario_job(path: Path):
+    _, result = run_scenario_path(path)
+    return result.scorecard, result
