@@ -136,8 +136,11 @@ def _hill(x: np.ndarray, p: dict[str, float]) -> tuple[np.ndarray, dict[str, np.
 
 def _dose_at_fraction(q: dict[str, float], p: float) -> float:
     """Dose whose response lies p % of the way from d towards c (inverse of LL.5)."""
-    inner = (100.0 / (100.0 - p)) ** (1.0 / q["f"]) - 1.0
-    return float(q["e"] * inner ** (1.0 / q["b"]))
+    try:
+        inner = (100.0 / (100.0 - p)) ** (1.0 / q["f"]) - 1.0
+        return float(q["e"] * inner ** (1.0 / q["b"]))
+    except (OverflowError, ZeroDivisionError):  # a degenerate (flat) fit has no such dose
+        return float("nan")
 
 
 def ed_relative(q: dict[str, float], p: float) -> float:

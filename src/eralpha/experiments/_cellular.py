@@ -73,8 +73,9 @@ def _blot_lanes(s, rng, cell_line: str, compound: str, doses: list[float], times
         for r in range(s.replicates):
             blot = f"{blot_prefix}-{cell_line}-{label}-{t:g}h-r{r + 1}"
             for di, d in enumerate(doses):
-                loading = 20000.0 * lognormal_noise(rng, 1, 0.15)[0]  # uneven loading, corrected by the ratio
-                target = 0.12 * er[di, ti] / 100.0 * loading * 100.0 * lognormal_noise(rng, 1, s.noise_cv)[0]
+                loading = 20000.0 * lognormal_noise(rng, 1, 0.15)[0]  # uneven loading, which the ratio corrects
+                # a vehicle ERα band of ~15 000 counts for 20 000 of loading control: inside a 16-bit range
+                target = 15000.0 * (er[di, ti] / 100.0) * (loading / 20000.0) * lognormal_noise(rng, 1, s.noise_cv)[0]
                 lanes.append(dict(blot=blot, lane=di + 1, cell_line=cell_line, compound=label, dose=d, time=t,
                                   replicate=r + 1, target=target, loading=loading))
     return lanes
