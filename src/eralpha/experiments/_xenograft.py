@@ -386,7 +386,7 @@ def run_xenograft(s) -> ExperimentResult:
     fig2, ax2 = plt.subplots(figsize=(7, 4.5))
     ma.plot(ax=ax2)
     figures["metastasis"] = fig2
-    summary = xa.summary()
+    summary = xa.summary
     metrics = []
     for arm, row in summary.iterrows():
         metrics.append(metric_rows("growth_rate_per_day", row["growth_rate"], arm=arm))
