@@ -35,12 +35,12 @@ from ..pk._compartmental import sample_parameters
 from ..pk._regimen import parse_route
 from ._base import ExperimentResult, lognormal_noise, metric_rows
 
-__all__ = ["run_xenograft", "simulate_studies", "StudyData", "replicate_claims", "xenograft_scorecard_rows",
+__all__ = ["run_xenograft", "simulate_studies", "build_studies", "StudyBatch", "SOLVER", "StudyData", "replicate_claims", "xenograft_scorecard_rows",
            "shipped_xenograft_scenarios", "IN_VIVO", "PASS_FRACTION", "MOUSE_FREE_FRACTION"]
 
 PASS_FRACTION = 0.8
 ALPHA = 0.05
-_SOLVER = SolverOptions(rtol=1e-4, atol=1e-6, initial_step=1e-2)
+SOLVER = SolverOptions(rtol=1e-4, atol=1e-6, initial_step=1e-2)
 _SEED000 = "seed 000_c9ee410b38e6d28c.txt (MIND protocol)"
 
 
@@ -151,16 +151,31 @@ class StudyData:
         return (np.arange(self.replicates)[:, None] * per_rep + off + np.arange(self.group_sizes[a])[None, :])
 
 
-def simulate_studies(s, replicates: int | None = None, seed: int | None = None) -> StudyData:
-    """Run ``replicates`` virtual studies of scenario ``s`` in one batched simulation."""
-    import time
+@dataclass
+class StudyBatch:
+    """The inputs of one batched simulation of ``replicates`` studies: what the engine (or any other
+    simulator, e.g. libRoadRunner in the benchmark) needs, member by member."""
 
+    model: object  # eralpha Model
+    times: np.ndarray
+    parameters: dict
+    initial: dict
+    events: list
+    labels: pd.DataFrame
+    days: np.ndarray
+    plans: tuple
+    ctx: TumourContext
+    rng: np.random.Generator
+    replicates: int
+
+
+def build_studies(s, replicates: int | None = None, seed: int | None = None) -> StudyBatch:
+    """Animals, PK, tumour variability and dose events of ``replicates`` studies (nothing simulated)."""
     R = int(replicates or s.replicates)
     rng = np.random.default_rng(s.seed if seed is None else seed)
     plans = _arm_plans(s)
     ctx = _study_context(s, plans)
     model = assemble_tumour_model(ctx)
-    cm = compile_model(model)
     bw = IN_VIVO.body_weight.value
     rows = [(r, p.name, k, p.cell_line) for r in range(R) for p in plans for k in range(p.group_size)]
     labels = pd.DataFrame(rows, columns=["replicate", "arm", "animal", "cell_line"])
@@ -216,10 +231,20 @@ def simulate_studies(s, replicates: int | None = None, seed: int | None = None) 
 
     days = np.arange(0.0, s.duration / 24.0 + 1e-9, s.imaging_every / 24.0)
     times = t_rand + days * 24.0
+    return StudyBatch(model, times, params, initial, events, labels, days, plans, ctx, rng, R)
+
+
+def simulate_studies(s, replicates: int | None = None, seed: int | None = None) -> StudyData:
+    """Run ``replicates`` virtual studies of scenario ``s`` in ONE batched simulation."""
+    import time
+
+    b = build_studies(s, replicates, seed)
+    cm = compile_model(b.model)
     t0 = time.perf_counter()
-    res = simulate(cm, times, start=0.0, parameters=params, initial=initial, events=events, options=_SOLVER, labels=labels)
+    res = simulate(cm, b.times, start=0.0, parameters=b.parameters, initial=b.initial, events=b.events,
+                   options=SOLVER, labels=b.labels)
     wall = time.perf_counter() - t0
-    return _measure(s, res, labels, days, plans, rng, R, wall, ctx)
+    return _measure(s, res, b.labels, b.days, b.plans, b.rng, b.replicates, wall, b.ctx)
 
 
 def _measure(s, res, labels, days, plans, rng, R, wall, ctx) -> StudyData:
