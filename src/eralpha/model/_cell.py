@@ -123,6 +123,9 @@ def _receptor(ctx: CellContext) -> Model:
     for c in ctx.ligands:
         comp = kb.compound(c)
         L = ligand_id(c)
+        if comp.bound_receptor_half_life is None:
+            raise InputError(f"the knowledge base has no half-life for ERα bound to {c}", field=f"{c}.bound_receptor_half_life",
+                             valid="add bound_receptor_half_life (h) to the compound in compounds.yaml")
         params.append(half_life_to_rate(f"kdeg_ER_{L}", comp.bound_receptor_half_life, module=mod, description=f"degradation of ERα bound to {c}"))
         params.append(param(conc_param(c), 0.0, "nM", assumed("set by the experiment"), module=mod, description=f"free {c} in the medium"))
     all_er = " + ".join(s.name for s in species)

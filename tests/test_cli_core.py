@@ -1,0 +1,65 @@
+"""The main commands as a user runs them: run (atomic run folder, resume), validate, model show, errors."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SCEN = Path(__file__).resolve().parents[1] / "src" / "eralpha" / "scenarios"
+
+
+def eralpha(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "eralpha", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_run_writes_a_complete_run_folder_and_resumes(tmp_path):
+    runs = tmp_path / "runs"
+    r = eralpha("run", str(SCEN / "invitro_hormone_dependence.yaml"), "--runs-dir", str(runs))
+    assert r.returncode == 0, r.stderr
+    (folder,) = [p for p in runs.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for key in ("eralpha_version", "scenario_sha256", "seed", "started", "finished", "platform"):
+        assert any(key in k for k in manifest), key
+    assert (folder / "report.html").exists()
+    assert list((folder / "tables").glob("*.parquet")) and list((folder / "tables").glob("*.csv"))
+    again = eralpha("run", str(SCEN / "invitro_hormone_dependence.yaml"), "--runs-dir", str(runs))
+    assert "already finished" in again.stdout
+    listing = eralpha("runs", "list", "--root", str(runs), "--format", "json")
+    assert folder.name in listing.stdout
+
+
+def test_validate_json_rows_have_exactly_the_keys():
+    r = eralpha("validate", "--only", "hormone", "--format", "json", "--no-report")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert rows and all(set(row) == {"id", "quantity", "source", "target", "simulated", "tolerance", "kind", "passed"} for row in rows)
+    assert {row["kind"] for row in rows} <= {"calibration", "prediction"}
+
+
+def test_bad_scenario_is_one_line_not_a_traceback(tmp_path):
+    p = tmp_path / "bad.yaml"
+    p.write_text("kind: proliferation\nname: x\ncompounds: [fulvestrent]\nconcentrations: [1 nM]\n")
+    r = eralpha("run", str(p), "--runs-dir", str(tmp_path / "runs"))
+    assert r.returncode == 2
+    assert "did you mean 'fulvestrant'" in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "runs").exists() or not any(x for x in (tmp_path / "runs").iterdir() if not x.name.startswith(".") and x.is_dir())
+
+
+def test_model_show_json_lists_provenance():
+    r = eralpha("model", "show", "--cell-line", "MCF7-Y537S", "--ligand", "imlunestrant", "--what", "parameters", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    params = json.loads(r.stdout)["parameters"]
+    assert all(p["kind"] in ("measured", "calibrated", "assumed") and p["source"] for p in params)
+
+
+@pytest.mark.slow
+def test_every_shipped_scenario_and_every_scorecard_row_passes():
+    """The main job: every shipped seed scenario runs and each quantitative claim passes."""
+    from eralpha.validate import collect_scorecard
+
+    card = collect_scorecard(progress=False)
+    failed = card.rows[~card.rows["passed"]]
+    assert len(card.rows) > 50
+    assert failed.empty, failed[["id", "target", "simulated"]].to_string()

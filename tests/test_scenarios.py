@@ -1,0 +1,69 @@
+"""Scenario files: every shipped one parses; bad ones fail before anything runs, with a clear message."""
+
+import pytest
+import yaml
+
+from eralpha.errors import InputError, UnknownNameError
+from eralpha.scenario import SCENARIO_MODELS, load_scenario, parse_scenario, read_yaml, shipped_scenarios
+
+GOOD = {
+    "kind": "proliferation",
+    "name": "t",
+    "cell_lines": ["MCF7"],
+    "compounds": ["imlunestrant"],
+    "concentrations": ["1 nM", "10 nM"],
+}
+
+
+def test_every_shipped_in_vitro_scenario_parses():
+    paths = [p for p in shipped_scenarios() if read_yaml(p).get("kind") in SCENARIO_MODELS]
+    assert len(paths) >= 8
+    for p in paths:
+        load_scenario(p)
+
+
+@pytest.mark.parametrize(
+    "change, error, text",
+    [
+        ({"compounds": ["fulvestrent"]}, UnknownNameError, "did you mean 'fulvestrant'"),
+        ({"cell_lines": ["MCF-8"]}, UnknownNameError, "compounds|cell_lines"),
+        ({"concentrations": ["-1 nM"]}, InputError, "negative"),
+        ({"concentrations": [1, 10]}, InputError, "no unit"),
+        ({"concentrations": ["10 mg"]}, InputError, "wrong dimension"),
+        ({"noise_cv": 1.5}, InputError, "noise_cv"),
+        ({"replicates": 0}, InputError, "replicates"),
+        ({"concentrationz": ["1 nM"]}, UnknownNameError, "did you mean 'concentrations'"),
+        ({"kind": "proliferaton"}, UnknownNameError, "did you mean 'proliferation'"),
+        ({"duration": "-5 h"}, InputError, "negative"),
+    ],
+)
+def test_bad_scenarios_are_rejected_with_the_field(change, error, text):
+    with pytest.raises(error, match=text):
+        parse_scenario({**GOOD, **change}, file="bad.yaml")
+
+
+def test_error_names_file_and_field_path():
+    with pytest.raises(InputError) as err:
+        parse_scenario({**GOOD, "concentrations": ["1 nM", "oops"]}, file="plate7.yaml")
+    msg = str(err.value)
+    assert "plate7.yaml" in msg and "concentrations" in msg and "oops" in msg
+
+
+def test_yaml_syntax_error_gives_line(tmp_path):
+    p = tmp_path / "broken.yaml"
+    p.write_text("kind: binding\nname: [unclosed\n")
+    with pytest.raises(InputError, match="line"):
+        load_scenario(p)
+
+
+def test_expectation_targets_need_one_form():
+    bad = {**GOOD, "expect": [{"id": "x", "quantity": "q", "metric": "ic50_nM", "target": {"value": 1.0}, "source": "seed", "kind": "prediction"}]}
+    with pytest.raises(InputError, match="rel_tol"):
+        parse_scenario(bad)
+
+
+def test_round_trip_of_a_scenario_file(tmp_path):
+    p = tmp_path / "s.yaml"
+    p.write_text(yaml.safe_dump(GOOD))
+    s = load_scenario(p)
+    assert s.concentrations == [1.0, 10.0]
