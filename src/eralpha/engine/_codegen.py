@@ -149,16 +149,100 @@ def _emit(name: str, args: str, targets: list[str], exprs: list[sp.Expr], prolog
     return "\n".join(lines) + "\n"
 
 
+def _sparse_lu_source(pattern: set[tuple[int, int]], n: int) -> str:
+    """Straight-line LU (no pivoting) and triangular solves over the Jacobian's sparsity pattern.
+
+    W = I/(h·γ) − J is diagonally dominant for these reaction networks (degradation and binding make
+    J's diagonal negative), so elimination in the natural order is stable; a pivot that is small
+    relative to 1/(h·γ) makes ``lu_factor_sparse`` return False and the step falls back to the
+    dense, partially pivoted LU. Fill-in is worked out here, once, symbolically.
+    """
+    filled = set(pattern) | {(i, i) for i in range(n)}
+    _symbolic_fill(filled, n)
+    build = ["@njit(cache=True)", "def build_iteration_matrix(J, E, fac):"]
+    for (i, j) in sorted(filled):
+        if i == j:
+            build.append(f"    E[{i}, {i}] = fac - J[{i}, {i}]")
+        elif (i, j) in pattern:
+            build.append(f"    E[{i}, {j}] = -J[{i}, {j}]")
+        else:
+            build.append(f"    E[{i}, {j}] = 0.0")  # fill-in position: reset before each factorisation
+    build.append("    return None")
+    fac_lines = ["@njit(cache=True)", "def lu_factor_sparse(E, fac):"]
+    for k in range(n):
+        fac_lines.append(f"    if not (abs(E[{k}, {k}]) > 1e-8 * fac):")
+        fac_lines.append("        return False")
+        rows = [i for i in range(k + 1, n) if (i, k) in filled]
+        cols = [j for j in range(k + 1, n) if (k, j) in filled]
+        for i in rows:
+            fac_lines.append(f"    E[{i}, {k}] /= E[{k}, {k}]")
+            for j in cols:
+                filled.add((i, j))
+                fac_lines.append(f"    E[{i}, {j}] -= E[{i}, {k}] * E[{k}, {j}]")
+    fac_lines.append("    return True")
+    sol = ["@njit(cache=True)", "def lu_solve_sparse(E, b):"]
+    for i in range(n):
+        terms = [f"E[{i}, {j}] * b[{j}]" for j in range(i) if (i, j) in filled]
+        if terms:
+            sol.append(f"    b[{i}] -= " + " + ".join(terms))
+    for i in reversed(range(n)):
+        terms = [f"E[{i}, {j}] * b[{j}]" for j in range(i + 1, n) if (i, j) in filled]
+        sol.append(f"    b[{i}] = (b[{i}]" + (" - (" + " + ".join(terms) + ")" if terms else "") + f") / E[{i}, {i}]")
+    sol.append("    return None")
+    return "\n".join(build) + "\n\n\n" + "\n".join(fac_lines) + "\n\n\n" + "\n".join(sol) + "\n"
+
+
+def _symbolic_fill(filled: set[tuple[int, int]], n: int) -> None:
+    """Add the fill-in positions of LU without pivoting (in place)."""
+    for k in range(n):
+        rows = [i for i in range(k + 1, n) if (i, k) in filled]
+        cols = [j for j in range(k + 1, n) if (k, j) in filled]
+        for i in rows:
+            for j in cols:
+                filled.add((i, j))
+
+
+def _hoist_parameter_terms(exprs: list[sp.Expr], n_params: int) -> tuple[list[sp.Expr], list[sp.Expr]]:
+    """Replace every maximal parameter-only subexpression by q[k].
+
+    Parameters only change at events, so terms such as a coactivator occupancy C/(C + Kd) or K^n of
+    a Hill function are computed once per member (and after each event) by ``derived(p, q)`` rather
+    than at every right-hand-side evaluation.
+    """
+    params = {sp.Symbol(f"p[{j}]", real=True) for j in range(n_params)}
+    table: dict[sp.Expr, sp.Symbol] = {}
+
+    def visit(e: sp.Expr) -> sp.Expr:
+        if e.is_Atom:
+            return e
+        if e.free_symbols and e.free_symbols <= params:
+            if e not in table:
+                table[e] = sp.Symbol(f"q[{len(table)}]", real=True)
+            return table[e]
+        return e.func(*[visit(a) for a in e.args])
+
+    return [visit(e) for e in exprs], list(table)
+
+
 def generate_source(model: Model) -> str:
-    """Python/numba source for rhs, jac and observe (index-based), followed by the solver template."""
+    """Python/numba source for derived, rhs, jac and observe (index-based), then the solver template."""
     sym = SymbolicModel(model)
     n = len(model.species)
-    rhs = _emit("rhs", "y, p, dy", [f"dy[{i}]" for i in range(n)], sym.rhs)
     jac_items = sorted(sym.jacobian.items())
-    jac = _emit("jac", "y, p, J", [f"J[{i}, {j}]" for (i, j), _ in jac_items], [e for _, e in jac_items], prologue="J[:, :] = 0.0")
-    obs = _emit("observe", "y, p, out", [f"out[{k}]" for k in range(len(sym.observables))], sym.observables)
+    k_obs = len(sym.observables)
+    hoisted, derived_terms = _hoist_parameter_terms(
+        list(sym.rhs) + [e for _, e in jac_items] + list(sym.observables), len(model.parameters))
+    rhs_e, jac_e, obs_e = hoisted[:n], hoisted[n:n + len(jac_items)], hoisted[n + len(jac_items):]
+    n_derived = max(1, len(derived_terms))
+    derived = _emit("derived", "p, q", [f"q[{k}]" for k in range(len(derived_terms))], derived_terms)
+    rhs = _emit("rhs", "y, p, q, dy", [f"dy[{i}]" for i in range(n)], rhs_e)
+    # only the pattern is written: J starts zeroed (the solver allocates it with np.zeros)
+    jac = _emit("jac", "y, p, q, J", [f"J[{i}, {j}]" for (i, j), _ in jac_items], jac_e)
+    obs = _emit("observe", "y, p, q, out", [f"out[{k}]" for k in range(k_obs)], obs_e)
+    rhs = f"N_DERIVED = {n_derived}\n\n\n" + derived + "\n" + rhs
+    lu = _sparse_lu_source(set(sym.jacobian), n)
     header = "# Generated by eralpha.engine._codegen — do not edit.\nimport math\nfrom numba import njit\n\n"
-    return header + rhs + "\n" + jac + "\n" + obs + "\n" + _TEMPLATE.read_text()
+    return header + rhs + "\n" + jac + "\n" + obs + "\n" + lu + "\n" + _TEMPLATE.read_text()
 
 
 def _load(source: str) -> ModuleType:

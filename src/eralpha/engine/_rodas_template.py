@@ -2,7 +2,8 @@
 """Rodas4 (Hairer & Wanner, rodas.f, METH=1) for a batch of parameter sets, compiled with numba.
 
 TEMPLATE: this file's source is appended to each generated model module, after the model's own
-``rhs(y, p, dy)``, ``jac(y, p, J)`` and ``observe(y, p, out)``; it never runs on its own. Keeping it a
+``rhs(y, p, q, dy)``, ``jac(y, p, q, J)``, ``observe(y, p, q, out)`` and the sparse LU pair
+``lu_factor_sparse(E, fac)`` / ``lu_solve_sparse(E, b)``; it never runs on its own. Keeping it a
 real Python file lets linters and readers treat it as code.
 
 Rodas4 is a stiffly accurate, L-stable Rosenbrock method of order 4 with an embedded order-3 error
@@ -100,15 +101,22 @@ def _lu_solve(LU, piv, b):
 
 
 @njit(cache=True)
-def _integrate(y, p, t0, t1, h, rtol, atol, max_steps, steps_used):
-    """Advance ``y`` in place from t0 to exactly t1. Returns (status, t_reached, h_next, steps)."""
+def _solve(E, piv, b, sparse):
+    if sparse:
+        lu_solve_sparse(E, b)
+    else:
+        _lu_solve(E, piv, b)
+
+
+@njit(cache=True)
+def _integrate(y, p, q, t0, t1, h, rtol, atol, max_steps, steps_used, J, E, piv, K, ynew, dy):
+    """Advance ``y`` in place from t0 to exactly t1. Returns (status, t_reached, h_next, steps).
+
+    Work arrays come from the caller (allocated once per batch member): J must start zeroed, since
+    the generated ``jac`` writes only its sparsity pattern.
+    """
     n = y.shape[0]
-    J = np.empty((n, n))
-    E = np.empty((n, n))
-    piv = np.empty(n, dtype=np.int64)
-    k1 = np.empty(n); k2 = np.empty(n); k3 = np.empty(n)
-    k4 = np.empty(n); k5 = np.empty(n); k6 = np.empty(n)
-    ynew = np.empty(n); dy = np.empty(n)
+    k1 = K[0]; k2 = K[1]; k3 = K[2]; k4 = K[3]; k5 = K[4]; k6 = K[5]
     t = t0
     steps = steps_used
     reject = False
@@ -126,63 +134,65 @@ def _integrate(y, p, t0, t1, h, rtol, atol, max_steps, steps_used):
         if h < 1e-13 * max(1.0, abs(t)):
             return STATUS_STEP_TOO_SMALL, t, h, steps
         steps += 1
-        jac(y, p, J)
+        jac(y, p, q, J)
         fac = 1.0 / (h * _GAMMA)
-        for i in range(n):
-            for j in range(n):
-                E[i, j] = -J[i, j]
-            E[i, i] += fac
-        if not _lu_factor(E, piv):
-            return STATUS_SINGULAR, t, h, steps
+        # generated sparse LU first; dense partial pivoting only if a pivot is too small
+        build_iteration_matrix(J, E, fac)
+        sparse = lu_factor_sparse(E, fac)
+        if not sparse:
+            for i in range(n):
+                for j in range(n):
+                    E[i, j] = -J[i, j]
+                E[i, i] += fac
+            if not _lu_factor(E, piv):
+                return STATUS_SINGULAR, t, h, steps
         # stage 1
-        rhs(y, p, dy)
+        rhs(y, p, q, dy)
         for i in range(n):
             k1[i] = dy[i]
-        _lu_solve(E, piv, k1)
+        _solve(E, piv, k1, sparse)
         # stage 2
         for i in range(n):
             ynew[i] = y[i] + _A21 * k1[i]
-        rhs(ynew, p, dy)
+        rhs(ynew, p, q, dy)
         for i in range(n):
             k2[i] = dy[i] + _C21 * k1[i] / h
-        _lu_solve(E, piv, k2)
+        _solve(E, piv, k2, sparse)
         # stage 3
         for i in range(n):
             ynew[i] = y[i] + _A31 * k1[i] + _A32 * k2[i]
-        rhs(ynew, p, dy)
+        rhs(ynew, p, q, dy)
         for i in range(n):
             k3[i] = dy[i] + (_C31 * k1[i] + _C32 * k2[i]) / h
-        _lu_solve(E, piv, k3)
+        _solve(E, piv, k3, sparse)
         # stage 4
         for i in range(n):
             ynew[i] = y[i] + _A41 * k1[i] + _A42 * k2[i] + _A43 * k3[i]
-        rhs(ynew, p, dy)
+        rhs(ynew, p, q, dy)
         for i in range(n):
             k4[i] = dy[i] + (_C41 * k1[i] + _C42 * k2[i] + _C43 * k3[i]) / h
-        _lu_solve(E, piv, k4)
+        _solve(E, piv, k4, sparse)
         # stage 5
         for i in range(n):
             ynew[i] = y[i] + _A51 * k1[i] + _A52 * k2[i] + _A53 * k3[i] + _A54 * k4[i]
-        rhs(ynew, p, dy)
+        rhs(ynew, p, q, dy)
         for i in range(n):
             k5[i] = dy[i] + (_C51 * k1[i] + _C52 * k2[i] + _C53 * k3[i] + _C54 * k4[i]) / h
-        _lu_solve(E, piv, k5)
+        _solve(E, piv, k5, sparse)
         # stage 6: the embedded solution, then the error estimate k6
         for i in range(n):
             ynew[i] = ynew[i] + k5[i]
-        rhs(ynew, p, dy)
+        rhs(ynew, p, q, dy)
         for i in range(n):
             k6[i] = dy[i] + (_C61 * k1[i] + _C62 * k2[i] + _C63 * k3[i] + _C64 * k4[i] + _C65 * k5[i]) / h
-        _lu_solve(E, piv, k6)
+        _solve(E, piv, k6, sparse)
         err = 0.0
-        finite = True
         for i in range(n):
             ynew[i] += k6[i]
-            if not math.isfinite(ynew[i]):
-                finite = False
             sk = atol + rtol * max(abs(y[i]), abs(ynew[i]))
-            err += (k6[i] / sk) ** 2
-        if not finite:
+            r = k6[i] / sk
+            err += r * r
+        if not math.isfinite(err):  # NaN or inf anywhere in the new state shows up here
             # treat as a rejected step with a much smaller h
             h *= 0.1
             reject = True
@@ -191,8 +201,8 @@ def _integrate(y, p, t0, t1, h, rtol, atol, max_steps, steps_used):
             continue
         err = math.sqrt(err / n)
         # step-size controller (Hairer: safety 0.9, growth in [0.2, 6])
-        q = max(0.2, min(6.0, err ** 0.25 / 0.9)) if err > 0.0 else 0.2
-        hnew = h / q
+        shrink = max(0.2, min(6.0, err ** 0.25 / 0.9)) if err > 0.0 else 0.2
+        hnew = h / shrink
         if err <= 1.0:
             t = t1 if last else t + h
             for i in range(n):
@@ -221,7 +231,7 @@ def _apply_event(y, p, kind, index, value):
 
 @njit(parallel=True, cache=True)
 def solve_batch(Y0, P, t0, t_out, ev_t, ev_kind, ev_index, ev_val, rtol, atol, h0, max_steps,
-                states_out, obs_out, status, fail_t):
+                states_out, obs_out, status, fail_t, steps_out):
     """Integrate every member b of the batch from t0, recording states and observables at t_out.
 
     Events (sorted by time) act at their exact times; an output at an event time shows the state
@@ -229,10 +239,19 @@ def solve_batch(Y0, P, t0, t_out, ev_t, ev_kind, ev_index, ev_val, rtol, atol, h
     """
     B = Y0.shape[0]
     T = t_out.shape[0]
-    E = ev_t.shape[0]
+    n_events = ev_t.shape[0]
     for b in prange(B):
         y = Y0[b].copy()
         p = P[b].copy()
+        n = y.shape[0]
+        J = np.zeros((n, n))
+        E = np.zeros((n, n))
+        piv = np.empty(n, dtype=np.int64)
+        K = np.empty((6, n))
+        ynew = np.empty(n)
+        dy = np.empty(n)
+        q = np.empty(N_DERIVED)
+        derived(p, q)
         t = t0
         h = h0
         steps = 0
@@ -243,16 +262,17 @@ def solve_batch(Y0, P, t0, t_out, ev_t, ev_kind, ev_index, ev_val, rtol, atol, h
             while True:
                 # next stop: the next event before (or at) the target, else the target
                 stop = target
-                if ie < E and ev_t[ie] <= target:
+                if ie < n_events and ev_t[ie] <= target:
                     stop = ev_t[ie]
                 if stop > t:
-                    st, t, h, steps = _integrate(y, p, t, stop, h, rtol, atol, max_steps, steps)
+                    st, t, h, steps = _integrate(y, p, q, t, stop, h, rtol, atol, max_steps, steps, J, E, piv, K, ynew, dy)
                     if st != STATUS_OK:
                         break
-                if ie < E and ev_t[ie] <= target and ev_t[ie] <= t:
-                    while ie < E and ev_t[ie] <= t:
+                if ie < n_events and ev_t[ie] <= target and ev_t[ie] <= t:
+                    while ie < n_events and ev_t[ie] <= t:
                         _apply_event(y, p, ev_kind[ie], ev_index[ie], ev_val[b, ie])
                         ie += 1
+                    derived(p, q)  # an event may have changed parameters
                     h = h0  # a discontinuity: restart cautiously
                     continue
                 break
@@ -267,4 +287,5 @@ def solve_batch(Y0, P, t0, t_out, ev_t, ev_kind, ev_index, ev_val, rtol, atol, h
                 break
             for i in range(y.shape[0]):
                 states_out[b, k, i] = y[i]
-            observe(y, p, obs_out[b, k])
+            observe(y, p, q, obs_out[b, k])
+        steps_out[b] = steps

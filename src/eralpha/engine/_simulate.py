@@ -57,6 +57,7 @@ class SimulationResult:
     observable_names: list[str]
     status: np.ndarray  # (B,) 0 = ok
     failure_times: np.ndarray  # (B,)
+    steps: np.ndarray  # (B,) integrator steps taken (accepted + rejected): a cost diagnostic
     labels: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per member: what it was
 
     @property
@@ -171,13 +172,14 @@ def simulate(
     obs = np.empty((B, T, k))
     status = np.zeros(B, dtype=np.int64)
     fail_t = np.full(B, np.nan)
+    steps = np.zeros(B, dtype=np.int64)
     cm.module.solve_batch(
         Y0, P, t0, times, ev_t, ev_kind, ev_index, ev_val,
         options.rtol, options.atol, options.initial_step, options.max_steps,
-        states, obs, status, fail_t,
+        states, obs, status, fail_t, steps,
     )
     result = SimulationResult(
-        times, states, obs, cm.species_names, cm.observable_names, status, fail_t,
+        times, states, obs, cm.species_names, cm.observable_names, status, fail_t, steps,
         labels if labels is not None else pd.DataFrame(),
     )
     failed = np.flatnonzero(status)
