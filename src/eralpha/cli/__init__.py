@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import sys
 
-import click
-
 from ..errors import EralphaError
 from ._app import app, err_console
 
@@ -25,24 +23,22 @@ def _register_commands() -> None:
         _pk,
         _run,
         _runs,
+        _translate,
         _validate,
     )
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Entry point. Typer (standalone) reports usage errors itself with exit status 2; eralpha's own
+    errors — bad files, fields, values — are printed as one line, also with exit status 2."""
     _register_commands()
     try:
-        rc = app(args=argv, standalone_mode=False)
+        app(args=argv)
+    except SystemExit as done:  # typer ends every standalone run with SystemExit; 0 is a normal return
+        if done.code not in (0, None):
+            raise
     except EralphaError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        from rich.markup import escape
+
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)
-    except KeyboardInterrupt:
-        err_console.print("interrupted — nothing half-written was kept; re-run to resume")
-        sys.exit(130)
-    except click.exceptions.Abort:
-        sys.exit(1)
-    except click.exceptions.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    if isinstance(rc, int) and rc:
-        sys.exit(rc)

@@ -218,6 +218,41 @@ def _integrate(y, p, q, t0, t1, h, rtol, atol, max_steps, steps_used, J, E, piv,
 
 
 @njit(cache=True)
+def _initial_step(y, p, q, rtol, atol, h_fallback, f0, y1, f1):
+    """Starting step size (Hairer, Norsett & Wanner, Solving ODEs I, II.4), for order 4.
+
+    Used at the start and after every event: a dose into a depot or a drug added to the medium starts
+    a transient whose time scale this estimates from ||f|| and a finite-difference ||f'||, instead of
+    restarting from a tiny fixed step and climbing back up by a factor of 6 per step.
+    """
+    n = y.shape[0]
+    rhs(y, p, q, f0)
+    d0 = 0.0
+    d1 = 0.0
+    for i in range(n):
+        sk = atol + rtol * abs(y[i])
+        d0 += (y[i] / sk) ** 2
+        d1 += (f0[i] / sk) ** 2
+    d0 = math.sqrt(d0 / n)
+    d1 = math.sqrt(d1 / n)
+    h0 = 0.01 * d0 / d1 if (d0 > 1e-5 and d1 > 1e-5) else h_fallback
+    for i in range(n):
+        y1[i] = y[i] + h0 * f0[i]
+    rhs(y1, p, q, f1)
+    d2 = 0.0
+    for i in range(n):
+        sk = atol + rtol * abs(y[i])
+        d2 += ((f1[i] - f0[i]) / sk) ** 2
+    d2 = math.sqrt(d2 / n) / h0
+    m = max(d1, d2)
+    h1 = (0.01 / m) ** 0.2 if m > 1e-15 else max(1e-6, h0 * 1e-3)
+    h = min(100.0 * h0, h1)
+    if not (h > 0.0 and math.isfinite(h)):
+        h = h_fallback
+    return h
+
+
+@njit(cache=True)
 def _apply_event(y, p, kind, index, value):
     if kind == 0:      # set species
         y[index] = value
@@ -253,7 +288,7 @@ def solve_batch(Y0, P, t0, t_out, ev_t, ev_kind, ev_index, ev_val, rtol, atol, h
         q = np.empty(N_DERIVED)
         derived(p, q)
         t = t0
-        h = h0
+        h = _initial_step(y, p, q, rtol, atol, h0, dy, ynew, K[0])
         steps = 0
         ie = 0
         st = STATUS_OK
@@ -273,7 +308,7 @@ def solve_batch(Y0, P, t0, t_out, ev_t, ev_kind, ev_index, ev_val, rtol, atol, h
                         _apply_event(y, p, ev_kind[ie], ev_index[ie], ev_val[b, ie])
                         ie += 1
                     derived(p, q)  # an event may have changed parameters
-                    h = h0  # a discontinuity: restart cautiously
+                    h = _initial_step(y, p, q, rtol, atol, h0, dy, ynew, K[0])  # a discontinuity: re-estimate
                     continue
                 break
             if st != STATUS_OK:

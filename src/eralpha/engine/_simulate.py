@@ -25,7 +25,7 @@ class SolverOptions:
 
     rtol: float = 1e-6
     atol: float = 1e-9
-    initial_step: float = 1e-6  # h; also used to restart after every event
+    initial_step: float = 1e-6  # h; fallback when the automatic starting-step estimate cannot be formed
     max_steps: int = 200_000
 
     def __post_init__(self) -> None:

@@ -4,6 +4,7 @@ from ._aromatase import run_aromatase, system_ki
 from ._base import ExperimentResult, evaluate_expectations
 from ._binding import run_binding
 from ._cellular import run_cell_conditions, run_hormone_dependence, run_proliferation, run_transcription, run_western_blot
+from ._xenograft import run_xenograft, xenograft_scorecard_rows
 
 RUNNERS = {
     "binding": run_binding,
@@ -12,6 +13,7 @@ RUNNERS = {
     "transcription": run_transcription,
     "proliferation": run_proliferation,
     "hormone_dependence": run_hormone_dependence,
+    "xenograft": run_xenograft,
 }
 
 
@@ -24,5 +26,5 @@ def run_experiment(scenario) -> ExperimentResult:
 
 __all__ = [
     "run_experiment", "RUNNERS", "ExperimentResult", "evaluate_expectations", "run_cell_conditions",
-    "run_binding", "run_aromatase", "run_western_blot", "run_transcription", "run_proliferation", "run_hormone_dependence", "system_ki",
+    "run_binding", "run_aromatase", "run_western_blot", "run_transcription", "run_proliferation", "run_hormone_dependence", "run_xenograft", "xenograft_scorecard_rows", "system_ki",
 ]

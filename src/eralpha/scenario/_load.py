@@ -15,7 +15,7 @@ from ._schema import SCENARIO_MODELS, Scenario
 __all__ = ["load_scenario", "parse_scenario", "read_yaml", "shipped_scenarios", "SHIPPED_DIR", "OTHER_KINDS"]
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "scenarios"
-OTHER_KINDS = ("pk", "xenograft")  # handled by other layers
+OTHER_KINDS = ("pk",)  # read by eralpha.pk
 _adapter = TypeAdapter(Scenario)
 
 
@@ -46,9 +46,13 @@ def parse_scenario(data: dict[str, Any], *, file: str = "<scenario>"):
     """Validate a scenario mapping (units, ranges, names) and return the scenario object."""
     kind = data.get("kind")
     if kind is None:
-        raise InputError("missing field 'kind'", file=file, field="kind", valid=", ".join(list(SCENARIO_MODELS) + list(OTHER_KINDS)))
+        raise InputError("missing field 'kind'", file=file, field="kind", valid=", ".join(list(SCENARIO_MODELS) + ["xenograft"] + list(OTHER_KINDS)))
+    if kind == "xenograft":
+        from ._xenograft_schema import parse_xenograft_scenario
+
+        return parse_xenograft_scenario(data, file=file)
     if kind not in SCENARIO_MODELS:
-        raise UnknownNameError("scenario kind", str(kind), list(SCENARIO_MODELS) + list(OTHER_KINDS), file=file, field="kind")
+        raise UnknownNameError("scenario kind", str(kind), list(SCENARIO_MODELS) + ["xenograft"] + list(OTHER_KINDS), file=file, field="kind")
     try:
         scenario = _adapter.validate_python(data)
     except ValidationError as exc:
