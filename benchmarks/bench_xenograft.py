@@ -70,11 +70,12 @@ def main() -> None:
     t_rr, worst = 0.0, 0.0
     failures: list[str] = []
     for m in range(n):
-        arm = arms[m]
+        # a roadrunner model carries its dose events: mice share one only if their doses are identical
+        ev = [type(e)(e.time, e.target, float(np.asarray(e.value)[m]), e.action) for e in b.events
+              if float(np.asarray(e.value)[m]) != 0.0]
+        arm = (arms[m], tuple((e.time, e.target, e.value) for e in ev))
         if arm not in runners:
             t = time.perf_counter()
-            ev = [type(e)(e.time, e.target, float(np.asarray(e.value)[m]), e.action) for e in b.events
-                  if float(np.asarray(e.value)[m]) != 0.0]
             r = roadrunner.RoadRunner(to_sbml(b.model, events=ev))
             # CVODE fails its Newton convergence at the engine's loose atol (1e-6): use 1e-6 / 1e-9
             r.integrator.relative_tolerance = 1e-6
@@ -86,12 +87,13 @@ def main() -> None:
         r = runners[arm]
         t = time.perf_counter()
         r.resetAll()
-        for k, v in b.parameters.items():
-            if k in pnames:
-                r[k] = float(np.asarray(v)[m]) if np.ndim(v) else float(v)
+        # initial values first, then reset, THEN parameters: reset() restores global parameters too
         for k, v in b.initial.items():
             r[f"init({k})"] = float(np.asarray(v)[m])
         r.reset()
+        for k, v in b.parameters.items():
+            if k in pnames:
+                r[k] = float(np.asarray(v)[m]) if np.ndim(v) else float(v)
         sel = ["time", "cells"]
         r.timeCourseSelections = sel
         out = r.simulate(times=[0.0, *map(float, b.times)])

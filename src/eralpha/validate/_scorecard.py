@@ -63,9 +63,19 @@ def _pk_rows() -> list[dict]:
     return pk_scorecard_rows()
 
 
+def _xenograft_rows() -> list[dict]:
+    from ..experiments import xenograft_scorecard_rows
+
+    return xenograft_scorecard_rows(replicates=XENOGRAFT_REPLICATES)
+
+
+#: replicate virtual studies per xenograft claim (a claim passes when >= 80% of them are significant)
+XENOGRAFT_REPLICATES = 200
+
+
 def extra_sources() -> dict[str, Callable[[], list[dict]]]:
     """Scorecard rows that come from whole layers rather than one scenario file."""
-    return {"pk-and-oestrogen": _pk_rows}
+    return {"pk-and-oestrogen": _pk_rows, "xenograft-replicate-studies": _xenograft_rows}
 
 
 def collect_scorecard(*, only: str | None = None, progress: bool = True) -> Scorecard:
