@@ -18,22 +18,12 @@ from ..analysis._synergy import bliss_excess
 from ..analysis._western import WesternBlotAnalysis
 from ..engine import Event, SimulationResult, simulate
 from ..knowledge import load_knowledge
-from ..model._cell import GENES, assemble_cell_model, conc_param
+from ..model._cell import GENES, assemble_cell_model, conc_param, split_compounds
 from ._base import ExperimentResult, lognormal_noise, metric_rows
 
 __all__ = ["run_cell_conditions", "run_western_blot", "run_transcription", "run_proliferation", "run_hormone_dependence"]
 
 PRE_EQUILIBRATION_H = 300.0
-
-
-def _split_compounds(compounds: Sequence[str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """ER ligands vs enzyme/kinase inhibitors, from the knowledge base."""
-    kb = load_knowledge()
-    ligands, inhibitors = [], []
-    for c in compounds:
-        comp = kb.compound(c)
-        (ligands if comp.er_binding else inhibitors).append(comp.name)
-    return tuple(dict.fromkeys(ligands)), tuple(dict.fromkeys(inhibitors))
 
 
 def run_cell_conditions(
@@ -52,7 +42,7 @@ def run_cell_conditions(
     ``washout_at``, removed then. Returns the engine's result with ``conditions`` as labels.
     """
     compounds = [c for c in conditions.columns]
-    ligands, inhibitors = _split_compounds(compounds)
+    ligands, inhibitors = split_compounds(compounds)
     model = assemble_cell_model(cell_line=cell_line, ligands=ligands, inhibitors=inhibitors)
     kb = load_knowledge()
     events = [Event(0.0, conc_param(kb.compound(c).name), conditions[c].to_numpy(float)) for c in compounds]

@@ -29,7 +29,7 @@ from ._core import Expression, Model, Species, assumed, calibrated, measured
 from ._motifs import bind_fixed_ligand, degrade, synthesise
 from ._params import from_value, half_life_to_rate, param
 
-__all__ = ["CellContext", "assemble_cell_model", "ligand_id", "variant_id", "conc_param", "GENES"]
+__all__ = ["CellContext", "assemble_cell_model", "ligand_id", "variant_id", "conc_param", "split_compounds", "GENES"]
 
 GENES = ("PGR", "TFF1", "GREB1", "CCND1")
 _ALIASES = {"oestradiol": "E2", "oestrone": "E1", "androstenedione": "A4", "4-hydroxytamoxifen": "OHT"}
@@ -49,6 +49,16 @@ def variant_id(target: str) -> str:
 def conc_param(compound: str) -> str:
     """Name of the parameter holding a compound's free concentration in the medium (nM)."""
     return f"conc_{ligand_id(compound)}"
+
+
+def split_compounds(compounds) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """ER ligands vs enzyme/kinase inhibitors (canonical names), from the knowledge base."""
+    kb = load_knowledge()
+    ligands, inhibitors = [], []
+    for c in compounds:
+        comp = kb.compound(c)
+        (ligands if comp.er_binding else inhibitors).append(comp.name)
+    return tuple(dict.fromkeys(ligands)), tuple(dict.fromkeys(inhibitors))
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 
 from ..errors import InputError
 from ..knowledge import load_knowledge
-from ._cell import CellContext, assemble_cell_model, conc_param, ligand_id
+from ._cell import CellContext, assemble_cell_model, conc_param, ligand_id, split_compounds
 from ._core import Expression, Model, Reaction, Species, assumed
 from ._params import param
 
@@ -50,16 +50,6 @@ def depot_species(compound: str) -> str:
 
 def plasma_species(compound: str) -> str:
     return f"plasma_{ligand_id(compound)}"
-
-
-def split_compounds(compounds) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """ER ligands vs enzyme/kinase inhibitors (canonical names), from the knowledge base."""
-    kb = load_knowledge()
-    ligands, inhibitors = [], []
-    for c in compounds:
-        comp = kb.compound(c)
-        (ligands if comp.er_binding else inhibitors).append(comp.name)
-    return tuple(dict.fromkeys(ligands)), tuple(dict.fromkeys(inhibitors))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,9 @@ from pathlib import Path
 
 __all__ = ["write_bytes_atomic", "write_text_atomic", "fsync_directory"]
 
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read the process umask (the only portable way is to set it and restore it)
+
 
 def fsync_directory(directory: str | os.PathLike) -> None:
     """Flush a directory entry (a rename) to disk; a no-op where the OS cannot open directories."""
@@ -34,6 +37,7 @@ def write_bytes_atomic(path: str | os.PathLike, data: bytes) -> Path:
     # The temporary file lives in the same directory: os.replace is atomic only within one file system.
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)  # mkstemp makes 0600; a result file gets the usual permissions
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
