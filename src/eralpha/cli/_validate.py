@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ._app import OutputFormat, _jsonable, app, console
+from ._app import OutputFormat, _jsonable, app, console, err_console
 
 
 @app.command("validate")
@@ -25,7 +25,16 @@ def validate(
     matplotlib.use("Agg")
     from ..validate import SCORECARD_COLUMNS, collect_scorecard
 
-    card = collect_scorecard(only=only, progress=format == OutputFormat.table)
+    from ..report._progress import progress_enabled
+
+    def log(name: str, seconds: float, n_rows: int) -> None:  # long runs say what they are doing
+        err_console.print(f"scorecard: {name} — {n_rows} rows in {seconds:.1f} s", highlight=False)
+
+    import os
+
+    interactive = format == OutputFormat.table and progress_enabled()
+    quiet = os.environ.get("ERALPHA_QUIET", "").strip() not in ("", "0")
+    card = collect_scorecard(only=only, progress=interactive, on_done=None if (interactive or quiet) else log)
     rows = card.rows[SCORECARD_COLUMNS]
     report_path = None
     if not no_report:

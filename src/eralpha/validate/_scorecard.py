@@ -78,10 +78,13 @@ def extra_sources() -> dict[str, Callable[[], list[dict]]]:
     return {"pk-and-oestrogen": _pk_rows, "xenograft-replicate-studies": _xenograft_rows}
 
 
-def collect_scorecard(*, only: str | None = None, progress: bool = True) -> Scorecard:
+def collect_scorecard(
+    *, only: str | None = None, progress: bool = True, on_done: Callable[[str, float, int], None] | None = None
+) -> Scorecard:
     """Run every shipped seed scenario (and the layer-level checks) and gather their rows.
 
-    ``only``: a substring of scenario / source names to run a subset.
+    ``only``: a substring of scenario / source names to run a subset. ``on_done(name, seconds, rows)``
+    is called after each job (the CLI logs it when no progress bar can be shown).
     """
     from ..report import progress as progress_bar
 
@@ -100,6 +103,8 @@ def collect_scorecard(*, only: str | None = None, progress: bool = True) -> Scor
         job_rows, result = job()
         timings[name] = time.perf_counter() - t0
         rows += [{**r, "scenario": name} for r in job_rows]
+        if on_done is not None:
+            on_done(name, timings[name], len(job_rows))
         if result is not None:
             results.append((name, result))
     df = normalise_rows(pd.DataFrame(rows, columns=SCORECARD_COLUMNS + ["scenario"]))
