@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 from enum import Enum
 from typing import Any
 
 import typer
 from rich.console import Console
+
+from ..store._manifest import to_jsonable
 
 app = typer.Typer(
     name="eralpha",
@@ -40,41 +41,19 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
-def _jsonable(obj: Any) -> Any:
-    """Make numpy / pandas values JSON-safe (NaN and inf become null)."""
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, pd.DataFrame):
-        return [_jsonable(r) for r in obj.to_dict(orient="records")]
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (np.floating, float)):
-        f = float(obj)
-        return None if (math.isnan(f) or math.isinf(f)) else f
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    return obj
-
-
 def print_json(obj: Any) -> None:
     """Print ``obj`` as JSON on stdout (plain print, so nothing wraps or colours it)."""
-    print(json.dumps(_jsonable(obj), indent=2))
+    print(json.dumps(to_jsonable(obj), indent=2))
 
 
 def print_frame(df, title: str | None = None, decimals: int = 4) -> None:
     """Print a DataFrame as a rich table."""
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=title)
     for col in df.columns:
-        table.add_column(str(col))
-    for _, row in df.iterrows():
-        table.add_row(*[(f"{v:.{decimals}g}" if isinstance(v, float) else str(v)) for v in row])
+        table.add_column(escape(str(col)))
+    for _, row in df.iterrows():  # cell text is data: "arm[X]" must not be read as rich markup
+        table.add_row(*[escape(f"{v:.{decimals}g}" if isinstance(v, float) else str(v)) for v in row])
     console.print(table)

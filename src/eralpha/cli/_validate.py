@@ -7,7 +7,8 @@ from pathlib import Path
 
 import typer
 
-from ._app import OutputFormat, _jsonable, app, console, err_console
+from ..store import to_jsonable
+from ._app import OutputFormat, app, console, err_console
 
 
 @app.command("validate")
@@ -40,7 +41,7 @@ def validate(
     if not no_report:
         report_path = _write_report(card, runs_dir)
     if format == OutputFormat.json:
-        print(json.dumps(_jsonable(rows.to_dict(orient="records")), indent=2))
+        print(json.dumps(to_jsonable(rows), indent=2))
     else:
         _print_table(rows)
         console.print(f"[bold]{card.summary_line()}[/]")

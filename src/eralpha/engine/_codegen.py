@@ -136,7 +136,7 @@ class SymbolicModel:
 
 def _emit(name: str, args: str, targets: list[str], exprs: list[sp.Expr], prologue: str = "") -> str:
     printer = _Printer({"fully_qualified_modules": True})
-    lines = [f"@njit(cache=True, fastmath=False)", f"def {name}({args}):"]
+    lines = ["@njit(cache=True, fastmath=False)", f"def {name}({args}):"]
     if prologue:
         lines.append(f"    {prologue}")
     if exprs:

@@ -128,7 +128,7 @@ def _integrate(y, p, q, t0, t1, h, rtol, atol, max_steps, steps_used, J, E, piv,
         if steps >= max_steps:
             return STATUS_MAX_STEPS, t, h, steps
         last = False
-        if t + h >= t1 or t + 1.0001 * h >= t1:
+        if t + 1.0001 * h >= t1:  # also avoids leaving a sliver of a step before t1
             h = t1 - t
             last = True
         if h < 1e-13 * max(1.0, abs(t)):

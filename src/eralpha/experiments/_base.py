@@ -11,9 +11,8 @@ import pandas as pd
 
 from ..errors import InputError
 
-__all__ = ["ExperimentResult", "ScorecardRow", "evaluate_expectations", "metric_rows", "lognormal_noise"]
+__all__ = ["ExperimentResult", "evaluate_expectations", "metric_rows", "lognormal_noise"]
 
-SCORECARD_KEYS = ("id", "quantity", "source", "target", "simulated", "tolerance", "kind", "passed")
 
 
 @dataclass

@@ -155,15 +155,18 @@ def run_transcription(s) -> ExperimentResult:
 
 
 # ------------------------------------------------------------------------------------------------
+#: plate readouts ∝ viable cells: (signal per cell, plate background) for ATP luminescence (RLU) and
+#: crystal-violet absorbance (OD 590)
+_READOUT = {"atp": (50.0, 500.0), "crystal_violet": (2e-5, 0.05)}
+
+
 def _readout(cells: np.ndarray, rng, s) -> np.ndarray:
-    # ATP luminescence or crystal-violet absorbance ∝ viable cells, plus a plate background
-    scale = 50.0 if s.readout == "atp" else 2e-5
-    return (cells * scale + (500.0 if s.readout == "atp" else 0.05)) * lognormal_noise(rng, cells.shape, s.noise_cv)
+    scale, background = _READOUT[s.readout]
+    return (cells * scale + background) * lognormal_noise(rng, cells.shape, s.noise_cv)
 
 
 def run_proliferation(s) -> ExperimentResult:
     rng = np.random.default_rng(s.seed)
-    kb = load_knowledge()
     rows, metrics = [], []
     partner = s.combination_partner
     pconcs = [0.0] + (list(s.combination_concentrations or []) if partner else [])
@@ -186,7 +189,7 @@ def run_proliferation(s) -> ExperimentResult:
                                  "partner": partner or "", "partner_concentration": cond[partner].iloc[i] if partner else 0.0,
                                  "replicate": r + 1, "signal": signal[i, r], "cells": cells[i, r]})
     table = pd.DataFrame(rows)
-    background = 500.0 if s.readout == "atp" else 0.05
+    background = _READOUT[s.readout][1]
     table["viability_percent"] = np.nan
     for key, g in table.groupby(["cell_line", "compound", "partner_concentration"]):
         veh = table[(table["cell_line"] == key[0]) & (table["compound"] == key[1]) & (table["partner_concentration"] == 0.0) & (table["concentration"] == 0.0)]

@@ -50,6 +50,8 @@ def to_jsonable(obj: Any) -> Any:
         return sorted((to_jsonable(value) for value in obj), key=lambda v: json.dumps(v, sort_keys=True))
     if isinstance(obj, (Path, _dt.date, _dt.datetime)):
         return str(obj) if isinstance(obj, Path) else obj.isoformat()
+    if hasattr(obj, "columns") and hasattr(obj, "to_dict"):  # a DataFrame: one object per row
+        return to_jsonable(obj.to_dict(orient="records"))
     # numpy / pandas values know how to become Python values; anything else is shown as text.
     for convert in ("tolist", "item"):
         if hasattr(obj, convert):

@@ -11,10 +11,11 @@ import pandas as pd
 
 from ..experiments import ExperimentResult, run_experiment
 from ..scenario import SCENARIO_MODELS, load_scenario, read_yaml, shipped_scenarios
+from ..store import SCORECARD_FIELDS
 
 __all__ = ["Scorecard", "collect_scorecard", "SCORECARD_COLUMNS", "run_scenario_path", "extra_sources"]
 
-SCORECARD_COLUMNS = ["id", "quantity", "source", "target", "simulated", "tolerance", "kind", "passed"]
+SCORECARD_COLUMNS = list(SCORECARD_FIELDS)  # the store checks rows against the same fields
 
 
 @dataclass
