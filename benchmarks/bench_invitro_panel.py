@@ -21,6 +21,11 @@ from __future__ import annotations
 
 import argparse
 import os
+
+# As the eralpha CLI does (eralpha/cli/__init__.py): OpenBLAS's idle threads otherwise spin after
+# each BLAS call and take the second core from numba's workers. The timed loops themselves do no
+# BLAS work (libRoadRunner's loop runs on one thread either way).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 import sys
 import tempfile
 import time

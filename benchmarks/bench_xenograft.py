@@ -22,6 +22,10 @@ import os
 import sys
 import time
 
+# As the eralpha CLI does (eralpha/cli/__init__.py): OpenBLAS's idle threads otherwise spin after
+# each BLAS call and take the second core from numba's workers.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 import numpy as np
 
 

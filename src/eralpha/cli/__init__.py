@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
-from ..errors import EralphaError
-from ._app import app, err_console
+# Before NumPy loads: OpenBLAS's idle worker threads spin for a while after every BLAS call and take
+# the cores that the engine's parallel batch needs (measured: the in-vitro panel ran 1.5x slower on
+# two cores). eralpha's BLAS work is small matrices, where one thread is as fast. A user's own
+# setting wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from ..errors import EralphaError  # noqa: E402
+from ._app import app, err_console  # noqa: E402
 
 __all__ = ["app", "main"]
 

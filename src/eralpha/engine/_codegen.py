@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from types import ModuleType
 
+import numpy as np
 import sympy as sp
 from sympy.printing.pycode import PythonCodePrinter
 
@@ -43,6 +44,25 @@ class _Printer(PythonCodePrinter):
 
     def _print_Rational(self, expr):  # 1/2 -> 0.5 (no integer division surprises)
         return repr(float(expr))
+
+    def _print_Pow(self, expr, rational=False):
+        # a parameter exponent (a Hill coefficient, say) goes through _rpow, which multiplies when the
+        # value is a small whole number: libm's pow costs ~10 ns, a fifth of a right-hand side
+        if expr.exp.is_Number:
+            return super()._print_Pow(expr, rational=rational)
+        return f"_rpow({self._print(expr.base)}, {self._print(expr.exp)})"
+
+
+_RPOW = '''@njit(cache=True, error_model="numpy", inline="always")
+def _rpow(x, n):
+    if 1.0 <= n <= 16.0 and n == math.floor(n):
+        r = x
+        for _ in range(int(n) - 1):
+            r *= x
+        return r
+    return x ** n
+
+'''
 
 
 @dataclass(frozen=True)
@@ -134,9 +154,15 @@ class SymbolicModel:
         return out
 
 
-def _emit(name: str, args: str, targets: list[str], exprs: list[sp.Expr], prologue: str = "") -> str:
+def _emit(name: str, args: str, targets: list[str], exprs: list[sp.Expr], prologue: str = "", inline: bool = False) -> str:
+    """One numba function assigning ``exprs`` to ``targets``; ``inline`` for those called every stage.
+
+    Inlining the right-hand side into the integrator removes a call (and its array reference
+    counting) per stage; it is not worth its compile time for functions called once per step.
+    """
     printer = _Printer({"fully_qualified_modules": True})
-    lines = ["@njit(cache=True, fastmath=False)", f"def {name}({args}):"]
+    inlined = ', inline="always"' if inline else ""
+    lines = [f'@njit(cache=True, fastmath=False, error_model="numpy"{inlined})', f"def {name}({args}):"]
     if prologue:
         lines.append(f"    {prologue}")
     if exprs:
@@ -159,7 +185,7 @@ def _sparse_lu_source(pattern: set[tuple[int, int]], n: int) -> str:
     """
     filled = set(pattern) | {(i, i) for i in range(n)}
     _symbolic_fill(filled, n)
-    build = ["@njit(cache=True)", "def build_iteration_matrix(J, E, fac):"]
+    build = ["@njit(cache=True, error_model=\"numpy\")", "def build_iteration_matrix(J, E, fac):"]
     for (i, j) in sorted(filled):
         if i == j:
             build.append(f"    E[{i}, {i}] = fac - J[{i}, {i}]")
@@ -168,26 +194,28 @@ def _sparse_lu_source(pattern: set[tuple[int, int]], n: int) -> str:
         else:
             build.append(f"    E[{i}, {j}] = 0.0")  # fill-in position: reset before each factorisation
     build.append("    return None")
-    fac_lines = ["@njit(cache=True)", "def lu_factor_sparse(E, fac):"]
+    # the diagonal of U is stored inverted: the eight solves of a step then multiply, not divide
+    fac_lines = ["@njit(cache=True, error_model=\"numpy\")", "def lu_factor_sparse(E, fac):"]
     for k in range(n):
         fac_lines.append(f"    if not (abs(E[{k}, {k}]) > 1e-8 * fac):")
         fac_lines.append("        return False")
+        fac_lines.append(f"    E[{k}, {k}] = 1.0 / E[{k}, {k}]")
         rows = [i for i in range(k + 1, n) if (i, k) in filled]
         cols = [j for j in range(k + 1, n) if (k, j) in filled]
         for i in rows:
-            fac_lines.append(f"    E[{i}, {k}] /= E[{k}, {k}]")
+            fac_lines.append(f"    E[{i}, {k}] *= E[{k}, {k}]")
             for j in cols:
                 filled.add((i, j))
                 fac_lines.append(f"    E[{i}, {j}] -= E[{i}, {k}] * E[{k}, {j}]")
     fac_lines.append("    return True")
-    sol = ["@njit(cache=True)", "def lu_solve_sparse(E, b):"]
+    sol = ["@njit(cache=True, error_model=\"numpy\", inline=\"always\")", "def lu_solve_sparse(E, b):"]
     for i in range(n):
         terms = [f"E[{i}, {j}] * b[{j}]" for j in range(i) if (i, j) in filled]
         if terms:
             sol.append(f"    b[{i}] -= " + " + ".join(terms))
     for i in reversed(range(n)):
         terms = [f"E[{i}, {j}] * b[{j}]" for j in range(i + 1, n) if (i, j) in filled]
-        sol.append(f"    b[{i}] = (b[{i}]" + (" - (" + " + ".join(terms) + ")" if terms else "") + f") / E[{i}, {i}]")
+        sol.append(f"    b[{i}] = (b[{i}]" + (" - (" + " + ".join(terms) + ")" if terms else "") + f") * E[{i}, {i}]")
     sol.append("    return None")
     return "\n".join(build) + "\n\n\n" + "\n".join(fac_lines) + "\n\n\n" + "\n".join(sol) + "\n"
 
@@ -235,13 +263,13 @@ def generate_source(model: Model) -> str:
     rhs_e, jac_e, obs_e = hoisted[:n], hoisted[n:n + len(jac_items)], hoisted[n + len(jac_items):]
     n_derived = max(1, len(derived_terms))
     derived = _emit("derived", "p, q", [f"q[{k}]" for k in range(len(derived_terms))], derived_terms)
-    rhs = _emit("rhs", "y, p, q, dy", [f"dy[{i}]" for i in range(n)], rhs_e)
+    rhs = _emit("rhs", "y, p, q, dy", [f"dy[{i}]" for i in range(n)], rhs_e, inline=True)
     # only the pattern is written: J starts zeroed (the solver allocates it with np.zeros)
     jac = _emit("jac", "y, p, q, J", [f"J[{i}, {j}]" for (i, j), _ in jac_items], jac_e)
     obs = _emit("observe", "y, p, q, out", [f"out[{k}]" for k in range(k_obs)], obs_e)
     rhs = f"N_DERIVED = {n_derived}\n\n\n" + derived + "\n" + rhs
     lu = _sparse_lu_source(set(sym.jacobian), n)
-    header = "# Generated by eralpha.engine._codegen — do not edit.\nimport math\nfrom numba import njit\n\n"
+    header = "# Generated by eralpha.engine._codegen — do not edit.\nimport math\nfrom numba import njit\n\n\n" + _RPOW + "\n"
     return header + rhs + "\n" + jac + "\n" + obs + "\n" + lu + "\n" + _TEMPLATE.read_text()
 
 
@@ -283,6 +311,21 @@ class CompiledModel:
     @property
     def observable_names(self) -> list[str]:
         return list(self.model.observables)
+
+    @cached_property
+    def default_parameters(self) -> np.ndarray:
+        """The model's parameter values, in the order the generated code indexes them."""
+        return _read_only(np.array([p.value for p in self.model.parameters], dtype=float))
+
+    @cached_property
+    def default_initial(self) -> np.ndarray:
+        """The model's initial amounts, in species order."""
+        return _read_only(np.array([s.initial for s in self.model.species], dtype=float))
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
 
 
 _by_model: dict[int, CompiledModel] = {}

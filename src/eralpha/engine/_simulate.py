@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -58,7 +58,7 @@ class SimulationResult:
     status: np.ndarray  # (B,) 0 = ok
     failure_times: np.ndarray  # (B,)
     steps: np.ndarray  # (B,) integrator steps taken (accepted + rejected): a cost diagnostic
-    labels: pd.DataFrame = field(default_factory=pd.DataFrame)  # one row per member: what it was
+    labels: pd.DataFrame | None = None  # one row per member: what it was
 
     @property
     def batch_size(self) -> int:
@@ -80,20 +80,17 @@ class SimulationResult:
         for n in names:
             data[n] = self[n].reshape(-1)
         df = pd.DataFrame(data)
-        if not self.labels.empty:
+        if self.labels is not None and not self.labels.empty:
             df = self.labels.reset_index(drop=True).iloc[df["member"]].reset_index(drop=True).join(df)
         return df
 
 
-def _batch_matrix(defaults: np.ndarray, names: list[str], values: Mapping[str, object] | None, B: int, what: str) -> np.ndarray:
-    out = np.tile(defaults.astype(float), (B, 1))
-    if values:
-        index = {n: i for i, n in enumerate(names)}
-        for k, v in values.items():
-            if k not in index:
-                raise UnknownNameError(what, k, names)
-            arr = np.broadcast_to(np.asarray(v, dtype=float), (B,))
-            out[:, index[k]] = arr
+def _batch_matrix(defaults: np.ndarray, index: Mapping[str, int], values: Mapping[str, object] | None, B: int, what: str) -> np.ndarray:
+    out = np.tile(defaults, (B, 1))
+    for k, v in (values or {}).items():
+        if k not in index:
+            raise UnknownNameError(what, k, list(index))
+        out[:, index[k]] = v  # a number, or one value per member (checked by _batch_size)
     return out
 
 
@@ -145,11 +142,11 @@ def simulate(
     if t0 > times[0]:
         raise InputError(f"start {t0} h is after the first output time {times[0]} h", field="start")
     B = _batch_size(parameters, initial, events=events)
-    P = _batch_matrix(np.array([p.value for p in m.parameters]), cm.parameter_names, parameters, B, "parameter")
-    Y0 = _batch_matrix(np.array([s.initial for s in m.species]), cm.species_names, initial, B, "species")
+    sidx, pidx = m.species_index, m.parameter_index
+    P = _batch_matrix(cm.default_parameters, pidx, parameters, B, "parameter")
+    Y0 = _batch_matrix(cm.default_initial, sidx, initial, B, "species")
 
     ordered = sorted(events, key=lambda e: e.time)
-    sidx, pidx = m.species_index, m.parameter_index
     ev_t = np.array([e.time for e in ordered], dtype=float)
     ev_kind = np.empty(len(ordered), dtype=np.int64)
     ev_index = np.empty(len(ordered), dtype=np.int64)
@@ -178,10 +175,7 @@ def simulate(
         options.rtol, options.atol, options.initial_step, options.max_steps,
         states, obs, status, fail_t, steps,
     )
-    result = SimulationResult(
-        times, states, obs, cm.species_names, cm.observable_names, status, fail_t, steps,
-        labels if labels is not None else pd.DataFrame(),
-    )
+    result = SimulationResult(times, states, obs, cm.species_names, cm.observable_names, status, fail_t, steps, labels)
     failed = np.flatnonzero(status)
     if failed.size and on_failure == "raise":
         shown = ", ".join(
