@@ -1,6 +1,6 @@
 """SBML export: valid L3V2, provenance kept, and libRoadRunner reproduces the engine's observables.
 
-The round trip compares eralpha's compiled Rodas4 engine with libRoadRunner (CVODE) on the exported
+The round trip compares eralpha's compiled Rodas5 engine with libRoadRunner (CVODE) on the exported
 file, both at tight tolerances, at output times that are never event times. A deliberately perturbed
 roadrunner run must *disagree* — so the comparison can fail.
 """

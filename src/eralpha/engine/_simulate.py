@@ -21,7 +21,7 @@ _KIND = {"set": 0, "add": 1, "set_parameter": 2, "multiply": 3}
 
 @dataclass(frozen=True)
 class SolverOptions:
-    """Tolerances and limits of the Rodas4 solver (relative and absolute, per species)."""
+    """Tolerances and limits of the Rodas5 solver (relative and absolute, per species)."""
 
     rtol: float = 1e-6
     atol: float = 1e-9
