@@ -16,7 +16,7 @@ Events (drug additions, wash-outs, doses) stop the integrator exactly at their t
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 # Tableau in the transformed ("a, C") form that needs no matrix products at run time:
 #   stage i:  (I/(h*gamma) - J) k_i = f(y + sum_j A[i, j] k_j) + sum_j (C[i, j] / h) k_j
@@ -243,18 +243,19 @@ def _apply_event(y, p, kind, index, value):
         y[index] *= value
 
 
-@njit(parallel=True, cache=True, error_model="numpy")
-def solve_batch(Y0, P, t0, t_out, ev_t, ev_kind, ev_index, ev_val, rtol, atol, h0, max_steps,
+@njit(nogil=True, cache=True, error_model="numpy")
+def solve_range(lo, hi, Y0, P, t0, t_out, ev_t, ev_kind, ev_index, ev_val, rtol, atol, h0, max_steps,
                 states_out, obs_out, status, fail_t, steps_out):
-    """Integrate every member b of the batch from t0, recording states and observables at t_out.
+    """Integrate members lo..hi-1 of the batch from t0, recording states and observables at t_out.
 
     Events (sorted by time) act at their exact times; an output at an event time shows the state
-    after the event. Each member keeps its own adaptive step.
+    after the event. Each member keeps its own adaptive step. Without the GIL: the caller runs
+    disjoint ranges on several threads (a serial function compiles in a fraction of the time of a
+    numba ``prange`` loop, and the caller can balance the load).
     """
-    B = Y0.shape[0]
     T = t_out.shape[0]
     n_events = ev_t.shape[0]
-    for b in prange(B):
+    for b in range(lo, hi):
         y = Y0[b].copy()
         p = P[b].copy()
         n = y.shape[0]

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
+import threading
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
+import numba
 import numpy as np
 import pandas as pd
 
@@ -111,6 +115,44 @@ def _batch_size(*mappings: Mapping[str, object] | None, events: Sequence[Event] 
     return sizes.pop() if sizes else 1
 
 
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+_CHUNKS_PER_THREAD = 4
+
+
+def _pool(n_threads: int) -> ThreadPoolExecutor:
+    with _pools_lock:
+        if n_threads not in _pools:
+            _pools[n_threads] = ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="eralpha-solve")
+        return _pools[n_threads]
+
+
+def _solve_members(solve_range, B: int, args: tuple) -> None:
+    """Run ``solve_range(lo, hi, *args)`` over the batch on ``numba.get_num_threads()`` threads.
+
+    The compiled solver releases the GIL and each member writes only its own rows, so disjoint
+    ranges run concurrently. The batch is cut into a few chunks per thread, taken in turn by the
+    calling thread and the pool's workers: members differ in cost (a treated arm with daily doses
+    takes many more steps than vehicle), and whoever finishes first takes the next chunk. Set the
+    thread count as for any numba code (``NUMBA_NUM_THREADS`` or ``numba.set_num_threads``).
+    """
+    n_threads = min(numba.get_num_threads(), B)
+    if n_threads <= 1:
+        solve_range(0, B, *args)
+        return
+    edges = np.linspace(0, B, min(B, _CHUNKS_PER_THREAD * n_threads) + 1).astype(np.int64)
+    next_chunk = itertools.count()  # next() on it is atomic under the GIL
+
+    def work() -> None:
+        while (i := next(next_chunk)) < len(edges) - 1:
+            solve_range(edges[i], edges[i + 1], *args)
+
+    helpers = [_pool(n_threads - 1).submit(work) for _ in range(n_threads - 1)]
+    work()
+    for job in helpers:
+        job.result()
+
+
 def simulate(
     model: Model | CompiledModel,
     times: Sequence[float] | np.ndarray,
@@ -170,11 +212,11 @@ def simulate(
     status = np.zeros(B, dtype=np.int64)
     fail_t = np.full(B, np.nan)
     steps = np.zeros(B, dtype=np.int64)
-    cm.module.solve_batch(
+    _solve_members(cm.module.solve_range, B, (
         Y0, P, t0, times, ev_t, ev_kind, ev_index, ev_val,
         options.rtol, options.atol, options.initial_step, options.max_steps,
         states, obs, status, fail_t, steps,
-    )
+    ))
     result = SimulationResult(times, states, obs, cm.species_names, cm.observable_names, status, fail_t, steps, labels)
     failed = np.flatnonzero(status)
     if failed.size and on_failure == "raise":
