@@ -60,6 +60,26 @@ def test_batch_equals_single_runs(receptor):
         np.testing.assert_allclose(simulate(receptor, t, parameters={"L": x})["Rtot"][0], batch[i], rtol=1e-12)
 
 
+def test_threads_do_not_change_the_numbers(receptor):
+    """Chunks of the batch run on several threads; each member's result is the same on one."""
+    import numba
+
+    L = np.logspace(-3, 3, 41)  # more members than chunks, and unequal work per member
+    k = np.linspace(0.1, 2.0, 41)
+    t = [0.0, 0.5, 6.0, 48.0]
+    events = [Event(12.0, "L", 0.0)]
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = simulate(receptor, t, parameters={"L": L, "kdegL": k}, events=events)
+        numba.set_num_threads(numba.config.NUMBA_NUM_THREADS)
+        many = simulate(receptor, t, parameters={"L": L, "kdegL": k}, events=events)
+    finally:
+        numba.set_num_threads(before)
+    np.testing.assert_array_equal(one.states, many.states)
+    np.testing.assert_array_equal(one.steps, many.steps)
+
+
 def test_parameter_event_is_a_wash_in_and_wash_out(receptor):
     res = simulate(receptor, [0.0, 10.0, 200.0], events=[Event(5.0, "L", 100.0), Event(20.0, "L", 0.0)])
     assert res["Rtot"][0, 1] < 50  # drug present: bound receptor degraded fast
@@ -74,6 +94,10 @@ def test_solver_failure_names_member_and_time():
     assert 0.9 < err.value.times[0] < 1.1  # finite-time blow-up at t = 1/(k x0)
     marked = simulate(m, [0.0, 5.0], parameters={"k": [0.0, 1.0]}, on_failure="mark")
     assert marked.status[0] == 0 and marked.status[1] != 0 and np.isnan(marked["x"][1, -1])
+    # a failing member among many, whichever thread runs it, is named the same way
+    with pytest.raises(SolverError) as err:
+        simulate(m, [0.0, 5.0], parameters={"k": np.r_[np.zeros(30), 1.0, np.zeros(9)]})
+    assert err.value.members == [30]
 
 
 def test_unknown_names_get_suggestions(receptor):
