@@ -103,3 +103,19 @@ def test_solver_failure_names_member_and_time():
 def test_unknown_names_get_suggestions(receptor):
     with pytest.raises(UnknownNameError, match="did you mean 'kdeg'"):
         simulate(receptor, [0.0, 1.0], parameters={"kdegg": 1.0})
+
+
+def _decay_in_child(_):
+    m = Model("decay", species=(Species("x", 1.0),), parameters=(_p("k", 0.3),), observables=("x",)) + degrade("x", "k")
+    return float(simulate(m, [0.0, 1.0], parameters={"k": np.linspace(0.1, 1.0, 20)})["x"][-1, -1])
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs fork")
+def test_a_forked_child_can_still_simulate():
+    """multiprocessing with fork after a batch ran: the child must not wait on the parent's threads."""
+    import multiprocessing
+
+    expected = _decay_in_child(0)  # the parent's thread pool now exists
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        got = pool.map_async(_decay_in_child, range(2)).get(timeout=120)
+    assert got == [expected, expected]

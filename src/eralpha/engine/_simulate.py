@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -117,6 +118,8 @@ def _batch_size(*mappings: Mapping[str, object] | None, events: Sequence[Event] 
 
 _pools: dict[int, ThreadPoolExecutor] = {}
 _pools_lock = threading.Lock()
+# a forked child (multiprocessing on Linux) inherits the pools but not their threads: start afresh
+os.register_at_fork(after_in_child=_pools.clear)
 _CHUNKS_PER_THREAD = 4
 
 
