@@ -41,6 +41,10 @@ class OutputFormat(str, Enum):
     json = "json"
 
 
+# the --format option of every command that prints results
+FORMAT_OPTION = typer.Option(OutputFormat.table, "--format", help="table (human) or json (machine).")
+
+
 def print_json(obj: Any) -> None:
     """Print ``obj`` as JSON on stdout (plain print, so nothing wraps or colours it)."""
     print(json.dumps(to_jsonable(obj), indent=2))

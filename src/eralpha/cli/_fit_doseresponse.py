@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from ..errors import InputError
-from ._app import OutputFormat, console, fit_app, print_frame, print_json
+from ._app import FORMAT_OPTION, OutputFormat, console, fit_app, print_frame, print_json
 
 
 def _parse_list(text: str) -> tuple[str, ...]:
@@ -76,7 +76,7 @@ def dose_response(
     pool: bool = typer.Option(True, "--pool/--no-pool", help="Pool residual variance over curves (drc)."),
     level: float = typer.Option(0.95, "--level", help="Confidence level of the intervals."),
     potency: str = typer.Option("", "--potency", help="Relative potencies to report, e.g. A/B,A/C (ED50 ratios)."),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table or json."),
+    fmt: OutputFormat = FORMAT_OPTION,
     plot: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG of data and fitted curves here."),
 ) -> None:
     """Fit dose-response curves (R drc's LL.4 by default) with drc's standard errors and Prism's names."""

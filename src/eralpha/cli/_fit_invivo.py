@@ -8,10 +8,12 @@ from typing import Optional
 import typer
 
 from ..errors import InputError
-from ._app import OutputFormat, console, fit_app, print_frame, print_json
+from ._app import FORMAT_OPTION, OutputFormat, console, fit_app, print_frame, print_json
 
-_FORMAT = typer.Option(OutputFormat.table, "--format", help="table (human) or json (machine).")
 _PLOT = typer.Option(None, "--plot", help="Write the figure to this PNG file.")
+_GROUP = typer.Option("group", "--group", help="Column with the treatment group.")
+_ANIMAL = typer.Option("animal", "--animal", help="Column with the animal id.")
+_CONTROL = typer.Option(None, "--control", help="Control group (default: first in the file).")
 
 
 def _save_plot(fitter, path: Optional[Path]) -> None:
@@ -47,16 +49,16 @@ def _show(fmt: OutputFormat, payload: dict, tables: dict, notes: list[str]) -> N
 @fit_app.command("xenograft")
 def fit_xenograft(
     file: Path = typer.Argument(..., help="Long table: one row per animal per measurement day."),
-    group: str = typer.Option("group", "--group", help="Column with the treatment group."),
+    group: str = _GROUP,
     time: str = typer.Option("day", "--time", help="Column with the study day."),
-    animal: str = typer.Option("animal", "--animal", help="Column with the animal id."),
+    animal: str = _ANIMAL,
     volume: Optional[str] = typer.Option(None, "--volume", help="Column with tumour volume (mm³)."),
     length: Optional[str] = typer.Option(None, "--length", help="Calliper length column (mm); needs --width."),
     width: Optional[str] = typer.Option(None, "--width", help="Calliper width column (mm); volume = L·W²/2."),
     luminescence: Optional[str] = typer.Option(None, "--luminescence", help="Column with total flux (photons/s)."),
-    control: Optional[str] = typer.Option(None, "--control", help="Control group (default: first in the file)."),
+    control: Optional[str] = _CONTROL,
     day: Optional[float] = typer.Option(None, "--day", help="Day for TGI and T/C (default: last control day)."),
-    fmt: OutputFormat = _FORMAT,
+    fmt: OutputFormat = FORMAT_OPTION,
     plot: Optional[Path] = _PLOT,
 ) -> None:
     """Tumour growth: mean ± SEM curves, log growth rates, TGI, T/C, mixed model and Welch tests."""
@@ -86,10 +88,10 @@ def fit_xenograft(
 @fit_app.command("tumour-weight")
 def fit_tumour_weight(
     file: Path = typer.Argument(..., help="One row per animal with its terminal tumour weight."),
-    group: str = typer.Option("group", "--group", help="Column with the treatment group."),
+    group: str = _GROUP,
     weight: str = typer.Option("weight", "--weight", help="Column with the tumour weight."),
-    control: Optional[str] = typer.Option(None, "--control", help="Control group (default: first in the file)."),
-    fmt: OutputFormat = _FORMAT,
+    control: Optional[str] = _CONTROL,
+    fmt: OutputFormat = FORMAT_OPTION,
     plot: Optional[Path] = _PLOT,
 ) -> None:
     """Terminal tumour weights: mean ± SEM per group, Welch's t-test vs control (Holm)."""
@@ -105,14 +107,14 @@ def fit_tumour_weight(
 @fit_app.command("metastasis")
 def fit_metastasis(
     file: Path = typer.Argument(..., help="One row per animal per organ (or one column per organ, see --organs)."),
-    group: str = typer.Option("group", "--group", help="Column with the treatment group."),
-    animal: str = typer.Option("animal", "--animal", help="Column with the animal id."),
+    group: str = _GROUP,
+    animal: str = _ANIMAL,
     organ: str = typer.Option("organ", "--organ", help="Column with the organ name (long table)."),
     signal: str = typer.Option("signal", "--signal", help="Column with ex-vivo flux, photons/s (long table)."),
     organs: Optional[str] = typer.Option(None, "--organs", help="Wide table: comma-separated organ columns."),
-    control: Optional[str] = typer.Option(None, "--control", help="Control group (default: first in the file)."),
+    control: Optional[str] = _CONTROL,
     threshold: Optional[float] = typer.Option(None, "--threshold", help="Background flux: above it, positive."),
-    fmt: OutputFormat = _FORMAT,
+    fmt: OutputFormat = FORMAT_OPTION,
     plot: Optional[Path] = _PLOT,
 ) -> None:
     """Ex-vivo metastasis: log10 flux per organ vs control, fraction of animals positive."""
@@ -137,7 +139,7 @@ def fit_survival(
     reference: Optional[str] = typer.Option(None, "--reference", help="Reference arm for the hazard ratio."),
     covariate: Optional[list[str]] = typer.Option(None, "--covariate", help="Numeric Cox covariate (repeatable)."),
     time_unit: str = typer.Option("months", "--time-unit", help="days, weeks, months or years (a label)."),
-    fmt: OutputFormat = _FORMAT,
+    fmt: OutputFormat = FORMAT_OPTION,
     plot: Optional[Path] = _PLOT,
 ) -> None:
     """Kaplan–Meier medians (95% CI), Cox hazard ratio vs the reference arm, log-rank test."""
@@ -170,7 +172,7 @@ def fit_recist(
     confirm_days: float = typer.Option(28.0, "--confirm-days", help="Minimum days to the confirming scan."),
     min_sd_days: float = typer.Option(42.0, "--min-sd-days", help="Minimum days from baseline for SD."),
     cbr_days: float = typer.Option(168.0, "--cbr-days", help="Minimum SD duration for clinical benefit."),
-    fmt: OutputFormat = _FORMAT,
+    fmt: OutputFormat = FORMAT_OPTION,
     plot: Optional[Path] = _PLOT,
 ) -> None:
     """RECIST 1.1: per-visit response, best overall response, ORR and CBR with exact 95% CIs."""

@@ -9,10 +9,12 @@ from typing import Any, Optional
 import typer
 
 from ..errors import InputError, UnknownNameError
-from ._app import OutputFormat, console, fit_app, print_frame, print_json
+from ._app import FORMAT_OPTION, OutputFormat, console, fit_app, print_frame, print_json
 
-_COLUMN_HELP = "Rename an input column, KEY=NAME (repeatable), e.g. --column target=ERa."
-_PLOT_HELP = "Write a PNG of the data and fitted curves here."
+# options every lab-assay command shares
+_UNIT = typer.Option("nM", "--unit", help="Unit of the concentration column.")
+_COLUMN = typer.Option([], "--column", help="Rename an input column, KEY=NAME (repeatable), e.g. --column target=ERa.")
+_PLOT = typer.Option(None, "--plot", help="Write a PNG of the data and fitted curves here.")
 
 
 def _columns(defaults: Any, items: list[str]) -> Any:
@@ -106,9 +108,9 @@ def western(
     exclude_flagged: bool = typer.Option(False, "--exclude-flagged", help="Leave flagged lanes out of statistics and fits."),
     free_top: bool = typer.Option(False, "--free-top", help="Fit the curve's top instead of fixing it at the vehicle (1)."),
     target_name: str = typer.Option("ERα", "--target-name", help="Protein name for the plot's axis."),
-    column: list[str] = typer.Option([], "--column", help=_COLUMN_HELP),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table or json."),
-    plot: Optional[Path] = typer.Option(None, "--plot", help=_PLOT_HELP),
+    column: list[str] = _COLUMN,
+    fmt: OutputFormat = FORMAT_OPTION,
+    plot: Optional[Path] = _PLOT,
 ) -> None:
     """Western-blot densitometry: target/loading, fold change vs vehicle per blot, % degradation, DC50, Dmax."""
     from ..analysis._western import WesternBlotAnalysis, WesternColumns
@@ -141,10 +143,10 @@ def aromatase(
     substrate: str = typer.Option(..., "--substrate", help="Androstenedione concentration with unit, e.g. '50 nM'."),
     km: str = typer.Option(..., "--km", help="Km of aromatase for the substrate with unit, e.g. '40 nM'."),
     free_limits: bool = typer.Option(False, "--free-limits", help="Fit top and bottom instead of fixing them at 100 and 0 %."),
-    unit: str = typer.Option("nM", "--unit", help="Unit of the concentration column."),
-    column: list[str] = typer.Option([], "--column", help=_COLUMN_HELP),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table or json."),
-    plot: Optional[Path] = typer.Option(None, "--plot", help=_PLOT_HELP),
+    unit: str = _UNIT,
+    column: list[str] = _COLUMN,
+    fmt: OutputFormat = FORMAT_OPTION,
+    plot: Optional[Path] = _PLOT,
 ) -> None:
     """Aromatase tritiated-water assay: % inhibition, IC50 and Ki = IC50 / (1 + S/Km)."""
     from ..analysis._assays import AromataseAssay, AromataseColumns
@@ -168,10 +170,10 @@ def binding(
     radioligand: str = typer.Option(..., "--radioligand", help="Radioligand concentration with unit, e.g. '1 nM'."),
     kd: str = typer.Option(..., "--kd", help="Kd of the radioligand with unit, e.g. '0.26 nM'."),
     one_site: bool = typer.Option(False, "--one-site", help="Fix the Hill slope at 1 (strict one-site competition)."),
-    unit: str = typer.Option("nM", "--unit", help="Unit of the concentration column."),
-    column: list[str] = typer.Option([], "--column", help=_COLUMN_HELP),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table or json."),
-    plot: Optional[Path] = typer.Option(None, "--plot", help=_PLOT_HELP),
+    unit: str = _UNIT,
+    column: list[str] = _COLUMN,
+    fmt: OutputFormat = FORMAT_OPTION,
+    plot: Optional[Path] = _PLOT,
 ) -> None:
     """Competitive radioligand binding: specific binding, IC50 and Ki = IC50 / (1 + [L*]/Kd)."""
     from ..analysis._assays import BindingAssay, BindingColumns
@@ -193,11 +195,11 @@ def plate(
     readout: Path = typer.Argument(..., help="Reader output: a well/signal table or the reader's plate matrix."),
     time_zero: Optional[Path] = typer.Option(None, "--time-zero", help="Readout at the time of treatment (enables GR metrics)."),
     plate_size: Optional[int] = typer.Option(None, "--plate", help="96 or 384 (default: the smallest that fits)."),
-    unit: str = typer.Option("nM", "--unit", help="Unit of the concentration column."),
-    column: list[str] = typer.Option([], "--column", help=_COLUMN_HELP),
+    unit: str = _UNIT,
+    column: list[str] = _COLUMN,
     metric: str = typer.Option("viability", "--plot-metric", help="What to plot: viability or GR."),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table or json."),
-    plot: Optional[Path] = typer.Option(None, "--plot", help=_PLOT_HELP),
+    fmt: OutputFormat = FORMAT_OPTION,
+    plot: Optional[Path] = _PLOT,
 ) -> None:
     """Proliferation plate: % of vehicle, IC50 per compound and, with --time-zero, GR50 / GRmax / GR_AOC."""
     from ..analysis._plates import PlateAnalysis, PlateColumns

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from ..errors import InputError
-from ._app import OutputFormat, console, fit_app, print_frame, print_json
+from ._app import FORMAT_OPTION, OutputFormat, console, fit_app, print_frame, print_json
 
 
 @fit_app.command("synergy")
@@ -18,7 +18,7 @@ def fit_synergy(
         None, "--response", help="What the response column holds: viability (% of control) or inhibition (%). Required."
     ),
     model: str = typer.Option("bliss", "--model", help="Reference model: bliss, hsa, loewe or zip."),
-    output_format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table or json."),
+    output_format: OutputFormat = FORMAT_OPTION,
     plot: Optional[Path] = typer.Option(None, "--plot", help="Write a plot of one block's delta matrix (PNG, PDF, SVG)."),
     plot_kind: str = typer.Option("heatmap", "--plot-kind", help="heatmap or surface."),
     block: Optional[str] = typer.Option(None, "--block", help="Block to plot (default: the first)."),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ._app import OutputFormat, console, model_app, print_json
+from ._app import FORMAT_OPTION, OutputFormat, console, model_app, print_json
 
 
 def model_options(cell_line: str, ligand: list[str] | None, inhibitor: list[str] | None):
@@ -19,7 +19,7 @@ def show(
     ligand: list[str] | None = typer.Option(None, "--ligand", help="ER ligand present (repeatable)."),
     inhibitor: list[str] | None = typer.Option(None, "--inhibitor", help="Kinase/enzyme inhibitor present (repeatable)."),
     what: str = typer.Option("all", "--what", help="species, reactions, parameters or all"),
-    format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table or json"),
+    format: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """List the assembled model; every parameter is marked measured (source), calibrated (to what) or assumed (why)."""
     from rich.markup import escape

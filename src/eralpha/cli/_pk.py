@@ -6,13 +6,13 @@ from pathlib import Path
 
 import typer
 
-from ._app import OutputFormat, console, pk_app, print_frame, print_json
+from ._app import FORMAT_OPTION, OutputFormat, console, pk_app, print_frame, print_json
 
 
 @pk_app.command("simulate")
 def simulate(
     scenario: Path = typer.Argument(..., help="PK scenario YAML (kind: pk)."),
-    format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table or json"),
+    format: OutputFormat = FORMAT_OPTION,
     plot: Path | None = typer.Option(None, "--plot", help="Write the concentration–time plot (PNG) here."),
 ) -> None:
     """Simulate a PK scenario: concentration–time curves and Cmax, Cmin (trough), AUC per subject."""
@@ -43,7 +43,7 @@ def simulate(
 
 
 @pk_app.command("scorecard")
-def scorecard(format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table or json")) -> None:
+def scorecard(format: OutputFormat = FORMAT_OPTION) -> None:
     """Simulated exposure and oestrogen suppression against published values."""
     import pandas as pd
 

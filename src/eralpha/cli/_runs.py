@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from ._app import OutputFormat, console, print_frame, print_json, runs_app
+from ._app import FORMAT_OPTION, OutputFormat, console, print_frame, print_json, runs_app
 
 _ROOT_HELP = "Runs folder (default: $ERALPHA_RUNS, else ./eralpha-runs)."
 _SHOWN_MANIFEST_FIELDS = [
@@ -19,7 +19,7 @@ _SHOWN_MANIFEST_FIELDS = [
 @runs_app.command("list")
 def list_runs(
     root: Optional[Path] = typer.Option(None, "--root", help=_ROOT_HELP),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table or json"),
+    fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """List finished runs, oldest first."""
     from ..store import Catalogue
@@ -64,7 +64,7 @@ def _missing(value) -> bool:
 def show_run(
     run_id: str = typer.Argument(..., help="A run id, or a unique prefix of one."),
     root: Optional[Path] = typer.Option(None, "--root", help=_ROOT_HELP),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table or json"),
+    fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Show one run: its manifest, summary numbers and files."""
     import pandas as pd

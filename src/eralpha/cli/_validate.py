@@ -8,12 +8,12 @@ from pathlib import Path
 import typer
 
 from ..store import to_jsonable
-from ._app import OutputFormat, app, console, err_console
+from ._app import FORMAT_OPTION, OutputFormat, app, console, err_console
 
 
 @app.command("validate")
 def validate(
-    format: OutputFormat = typer.Option(OutputFormat.table, "--format", help="table or json"),
+    format: OutputFormat = FORMAT_OPTION,
     strict: bool = typer.Option(False, "--strict", help="Exit with status 1 if any row fails."),
     only: str | None = typer.Option(None, "--only", help="Run only scenarios whose name contains this text."),
     runs_dir: Path | None = typer.Option(None, "--runs-dir", help="Where the run folder with report.html goes (default ./eralpha-runs or $ERALPHA_RUNS)."),
