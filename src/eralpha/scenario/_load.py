@@ -42,6 +42,23 @@ def _field_path(loc: tuple) -> str:
     return out
 
 
+def scenario_error(exc: ValidationError, *, file: str, unknown_field: tuple[str, list[str]] | None = None) -> InputError:
+    """The first of pydantic's errors as one :class:`InputError` naming the file and the field path.
+
+    ``unknown_field = (what, allowed)`` turns a field the schema forbids into an
+    :class:`UnknownNameError` with suggestions from ``allowed``.
+    """
+    err = exc.errors()[0]
+    field = _field_path(err["loc"])
+    if err["type"] == "extra_forbidden":
+        name = field.split(".")[-1]
+        if unknown_field is not None:
+            what, allowed = unknown_field
+            return UnknownNameError(what, name, allowed, file=file, field=field)
+        return InputError(f"unknown field '{name}'", file=file, field=field)
+    return InputError(err["msg"].removeprefix("Value error, "), file=file, field=field, value=err.get("input"))
+
+
 def parse_scenario(data: dict[str, Any], *, file: str = "<scenario>"):
     """Validate a scenario mapping (units, ranges, names) and return the scenario object."""
     kind = data.get("kind")
@@ -56,13 +73,8 @@ def parse_scenario(data: dict[str, Any], *, file: str = "<scenario>"):
     try:
         scenario = _adapter.validate_python(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = _field_path(err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            allowed = list(SCENARIO_MODELS[kind].model_fields)
-            raise UnknownNameError(f"field in a '{kind}' scenario", field.split(".")[-1], allowed, file=file, field=field) from None
-        raise InputError(msg, file=file, field=field, value=err.get("input")) from None
+        unknown = (f"field in a '{kind}' scenario", list(SCENARIO_MODELS[kind].model_fields))
+        raise scenario_error(exc, file=file, unknown_field=unknown) from None
     _check_names(scenario, file)
     return scenario
 

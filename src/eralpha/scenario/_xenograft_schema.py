@@ -178,17 +178,12 @@ def _check_names_and_regimens(s: XenograftScenario, file: str) -> None:
 
 def parse_xenograft_scenario(data: dict, *, file: str = "<scenario>") -> XenograftScenario:
     """Validate a xenograft scenario mapping; one clear :class:`InputError` for anything wrong."""
-    from ._load import _field_path
+    from ._load import scenario_error
 
     try:
         s = XenograftScenario.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = _field_path(err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            raise InputError(f"unknown field '{field.split('.')[-1]}'", file=file, field=field) from None
-        raise InputError(msg, file=file, field=field, value=err.get("input")) from None
+        raise scenario_error(exc, file=file) from None
     _check_names_and_regimens(s, file)
     return s
 
