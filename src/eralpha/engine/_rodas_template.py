@@ -23,8 +23,9 @@ from numba import njit
 #   new y  =  y + sum_j A[7, j] k_j + k_8 (stiffly accurate: the last stage is the solution);
 #   error  =  k_8 (the difference to the embedded order-4 solution).
 # Coefficients of RODAS5(4): G. A. Di Marzo, "RODAS5(4) - Methodes de Rosenbrock d'ordre 5(4)
-# adaptees aux problemes differentiels-algebriques", Universite de Geneve 1993, as transformed in
-# Hairer & Wanner, Solving ODEs II, IV.7 (a = alpha Gamma^-1, C = diag(1/gamma) - Gamma^-1).
+# adaptees aux problemes differentiels-algebriques", Universite de Geneve 1993, in the transformed
+# variables of Hairer & Wanner, Solving ODEs II, IV.7 (a = alpha Gamma^-1, C = diag(1/gamma) - Gamma^-1);
+# the values as tabulated in OrdinaryDiffEq.jl's Rodas5 tableau (MIT licence).
 # tests/test_engine_order.py checks the orders (5 and 4) numerically, so a mistyped digit fails.
 _GAMMA = 0.19
 _A6 = (-14.09640773051259, 6.925207756232704, -41.47510893210728, 2.343771018586405, 24.13215229196062)
