@@ -33,6 +33,7 @@ def _register_commands() -> None:
         _translate,
         _validate,
     )
+    from . import _about  # noqa: F401  (last, so `version` ends the command list)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -8,6 +8,8 @@ import typer
 
 from ._app import app, console, print_frame
 
+SHOWN_TABLES = ("ki", "ic50", "metrics", "summary")  # the headline tables printed after a run
+
 
 @app.command("run")
 def run(
@@ -15,13 +17,17 @@ def run(
     runs_dir: Path | None = typer.Option(None, "--runs-dir", help="Runs folder (default ./eralpha-runs or $ERALPHA_RUNS)."),
     seed: int | None = typer.Option(None, "--seed", help="Override the scenario's random seed."),
     force: bool = typer.Option(False, "--force", help="Run again even if this scenario and seed already finished."),
+    rows: int = typer.Option(20, "--rows", min=0, help="Rows of each headline table to print (0: all); every row is in the run folder."),
 ) -> None:
     """Run a scenario: tables (Parquet + CSV), figures, scorecard rows, manifest and report.html."""
     import matplotlib
 
     matplotlib.use("Agg")
+    from ..report import Progress
     from ..scenario import read_yaml
-    from ..store import RunWriter, scenario_hash
+    from ..store import RunWriter, scenario_hash, utc_now
+
+    started = utc_now()  # the manifest's duration_s is the whole run, simulation included
 
     spec = read_yaml(scenario)
     if seed is not None:
@@ -32,27 +38,41 @@ def run(
         console.print(f"already finished with this scenario and seed: {done}  (use --force to run again)")
         return
     kind = spec.get("kind")
-    with console.status(f"running {scenario.name} …"):
+    with Progress(f"run {scenario.name}", total=2) as progress:
+        progress.stage(f"simulating ({kind})")
         if kind == "pk":
-            tables, figures, rows, notes, name = _run_pk(scenario, spec)
+            tables, figures, checks, notes, name = _run_pk(scenario, spec)
         else:
-            tables, figures, rows, notes, name = _run_experiment(scenario, spec)
-        with RunWriter(root=runs_dir, name=name, kind=str(kind), scenario=spec, scenario_path=scenario, seed=run_seed) as record:
+            tables, figures, checks, notes, name = _run_experiment(scenario, spec)
+        progress.advance()
+        progress.stage("writing the run folder")
+        with RunWriter(root=runs_dir, name=name, kind=str(kind), scenario=spec, scenario_path=scenario, seed=run_seed,
+                       started=started) as record:
             for n, t in tables.items():
                 record.add_table(n, t)
             for n, f in figures.items():
                 record.add_figure(n, f)
-            if rows:
-                record.add_scorecard(rows)
+            if checks:
+                record.add_scorecard(checks)
             for note in notes:
                 record.add_note(note)
-    console.print(f"[bold]run written:[/] {record.path}")
-    if rows:
-        passed = sum(bool(r["passed"]) for r in rows)
-        console.print(f"scorecard: {passed} passed, {len(rows) - passed} failed")
+        progress.advance()
+    console.print(f"[bold]run written:[/] {record.path}", highlight=False, soft_wrap=True)
+    if checks:
+        passed = sum(bool(r["passed"]) for r in checks)
+        console.print(f"scorecard: {passed} passed, {len(checks) - passed} failed")
     for n, t in tables.items():
-        if n in ("ki", "ic50", "metrics", "summary"):
-            print_frame(t.head(30), title=n)
+        if n in SHOWN_TABLES:
+            print_head(t, n, rows, record.path / "tables" / f"{n}.csv")
+
+
+def print_head(table, name: str, rows: int, full: Path) -> None:
+    """The first ``rows`` rows of a table, saying how many more there are and where the whole table is."""
+    shown = table if rows == 0 or len(table) <= rows else table.head(rows)
+    print_frame(shown, title=f"{name}: first {len(shown)} of {len(table)} rows" if len(shown) < len(table) else name)
+    if len(shown) < len(table):
+        console.print(f"… {len(table) - len(shown)} more rows of {name}: {full}  (--rows 0 prints all)",
+                      highlight=False, soft_wrap=True)
 
 
 def _run_experiment(path: Path, spec: dict):

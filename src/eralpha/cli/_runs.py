@@ -7,24 +7,34 @@ from typing import Optional
 
 import typer
 
-from ._app import FORMAT_OPTION, OutputFormat, console, print_frame, print_json, runs_app
+from ._app import (
+    FORMAT_OPTION,
+    ROOT_ALIAS_OPTION,
+    RUNS_DIR_OPTION,
+    OutputFormat,
+    console,
+    print_frame,
+    print_json,
+    runs_app,
+    runs_dir_of,
+)
 
-_ROOT_HELP = "Runs folder (default: $ERALPHA_RUNS, else ./eralpha-runs)."
 _SHOWN_MANIFEST_FIELDS = [
     "name", "kind", "title", "seed", "scenario_sha256", "scenario_path", "started", "finished",
-    "duration_s", "eralpha_version", "git_commit", "python", "platform",
+    "duration_s", "engine_threads", "eralpha_version", "git_commit", "python", "platform",
 ]  # fmt: skip
 
 
 @runs_app.command("list")
 def list_runs(
-    root: Optional[Path] = typer.Option(None, "--root", help=_ROOT_HELP),
+    runs_dir: Optional[Path] = RUNS_DIR_OPTION,
+    root: Optional[Path] = ROOT_ALIAS_OPTION,
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """List finished runs, oldest first."""
     from ..store import Catalogue
 
-    catalogue = Catalogue(root)
+    catalogue = Catalogue(runs_dir_of(runs_dir, root))
     listing = catalogue.list()
     if fmt is OutputFormat.json:
         print_json(listing.astype(object).where(listing.notna(), None))
@@ -36,22 +46,17 @@ def list_runs(
 
 
 def _print_listing(listing, title: str) -> None:
-    # The run id is what people copy into `runs show`, so it is never cut short; the rest is in --format json.
-    from rich import box
-    from rich.table import Table
+    # The run id is what people copy into `runs show`: printed whole (folded on a narrow terminal, never cut).
+    import pandas as pd
 
     from ..report import format_value
 
-    table = Table(title=title, box=box.SIMPLE_HEAD)
-    table.add_column("run_id", no_wrap=True)
-    table.add_column("kind")
-    table.add_column("seed", justify="right")
-    table.add_column("passed", justify="right")
+    rows = []
     for row in listing.itertuples(index=False):
         checks = "" if _missing(row.n_passed) else f"{row.n_passed}/{row.n_passed + row.n_failed}"
-        cells = (row.run_id, row.kind, row.seed)
-        table.add_row(*("" if _missing(v) else format_value(v) for v in cells), checks)
-    console.print(table)
+        cells = [("" if _missing(v) else format_value(v)) for v in (row.run_id, row.kind, row.seed)]
+        rows.append([*cells, checks])
+    print_frame(pd.DataFrame(rows, columns=["run_id", "kind", "seed", "passed"]), title=title)
 
 
 def _missing(value) -> bool:
@@ -63,7 +68,8 @@ def _missing(value) -> bool:
 @runs_app.command("show")
 def show_run(
     run_id: str = typer.Argument(..., help="A run id, or a unique prefix of one."),
-    root: Optional[Path] = typer.Option(None, "--root", help=_ROOT_HELP),
+    runs_dir: Optional[Path] = RUNS_DIR_OPTION,
+    root: Optional[Path] = ROOT_ALIAS_OPTION,
     fmt: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """Show one run: its manifest, summary numbers and files."""
@@ -71,7 +77,7 @@ def show_run(
 
     from ..store import Catalogue
 
-    record = Catalogue(root).show(run_id)
+    record = Catalogue(runs_dir_of(runs_dir, root)).show(run_id)
     if fmt is OutputFormat.json:
         print_json(record)
         return

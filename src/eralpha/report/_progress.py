@@ -1,38 +1,166 @@
-"""A progress bar for long runs that stays out of the way of pipes, logs and tests."""
+"""Progress for long steps: a bar on a terminal, one plain line per stage otherwise, nothing when quiet.
+
+>>> from eralpha.report import Progress
+>>> with Progress("validate", total=len(jobs)) as p:
+...     for name, job in jobs:
+...         p.stage(name)      # a terminal shows it on the bar; a log gets one line "validate [3/16] name …"
+...         job()
+...         p.advance()        # one unit of ``total`` done
+
+Everything goes to stderr, so stdout stays clean for tables and JSON. A bar is drawn when stderr is a
+terminal; otherwise each stage is one line (and a long stage that advances says so at most every
+30 s). ``ERALPHA_QUIET=1`` silences it. A ``Progress`` opened while another is active (an experiment
+inside ``eralpha validate``) is shown under it: a second bar, or indented lines.
+"""
 
 from __future__ import annotations
 
+import contextvars
 import os
 import sys
+import time
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
-__all__ = ["progress", "progress_enabled"]
+__all__ = ["Progress", "progress", "progress_enabled", "progress_mode"]
 
 T = TypeVar("T")
 
+HEARTBEAT_S = 30.0  # a plain-text log hears from a long stage at least this often (when it advances)
+_active: contextvars.ContextVar[Progress | None] = contextvars.ContextVar("eralpha_progress", default=None)
+
+
+def _quiet() -> bool:
+    return os.environ.get("ERALPHA_QUIET", "").strip() not in ("", "0")
+
+
+def _isatty(stream: Any) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # replaced or closed stream
+        return False
+
+
+def progress_mode() -> str:
+    """'quiet' (``ERALPHA_QUIET`` set), 'bar' (stderr is a terminal) or 'lines' (stderr is a pipe or file)."""
+    if _quiet():
+        return "quiet"
+    return "bar" if _isatty(sys.stderr) else "lines"
+
 
 def progress_enabled() -> bool:
-    """True only for a person at a terminal: stdout is a TTY and ``ERALPHA_QUIET`` is not set to 1."""
-    if os.environ.get("ERALPHA_QUIET", "").strip() not in ("", "0"):
+    """True when a progress bar would be drawn (a person watches stderr and ``ERALPHA_QUIET`` is not 1)."""
+    return progress_mode() == "bar"
+
+
+class Progress:
+    """A context manager reporting a long task: ``stage(name)`` says what runs now, ``advance(n)`` counts
+    finished units out of ``total`` (None: unknown, shown as a spinner and elapsed time)."""
+
+    def __init__(self, title: str, total: int | None = None, *, mode: str | None = None) -> None:
+        self.title = str(title)
+        self.total = total
+        self.completed = 0
+        self.current: str | None = None
+        self._mode = mode
+        self._parent: Progress | None = None
+        self._bar: Any = None  # the rich Progress display (shared with nested tasks)
+        self._task: Any = None
+        self._owns_bar = False
+        self._token: contextvars.Token | None = None
+        self._t0 = self._last_line = 0.0
+
+    # -- the with-block -------------------------------------------------------------------------
+    def __enter__(self) -> Progress:
+        self._parent = _active.get()
+        if self._mode is None:
+            self._mode = self._parent._mode if self._parent is not None else progress_mode()
+        self._t0 = self._last_line = time.perf_counter()
+        if self._mode == "bar":
+            self._start_bar()
+        self._token = _active.set(self)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        if self._token is not None:
+            _active.reset(self._token)
+        if self._mode == "bar" and self._bar is not None:
+            if self._owns_bar:
+                self._bar.stop()
+            else:
+                self._bar.remove_task(self._task)
+        elif self._mode == "lines" and exc_type is None and self._parent is None:
+            self._line(f"{self.title}: done in {self.elapsed:.1f} s")
         return False
-    try:
-        return sys.stdout.isatty()
-    except (AttributeError, ValueError):  # replaced or closed stdout
-        return False
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self._t0
+
+    # -- reporting ------------------------------------------------------------------------------
+    def stage(self, name: str, total: int | None = None) -> None:
+        """Start the named stage (``total``: change the unit count, e.g. once it is known)."""
+        self.current = str(name)
+        if total is not None:
+            self.total = total
+        if self._mode == "bar" and self._bar is not None:
+            self._bar.update(self._task, description=self._description(), total=self.total)
+        elif self._mode == "lines":
+            self._line(f"{self._where()} {self.current} …")
+
+    def advance(self, n: int = 1) -> None:
+        """Count ``n`` more units done."""
+        self.completed += n
+        if self._mode == "bar" and self._bar is not None:
+            self._bar.update(self._task, completed=self.completed)
+        elif self._mode == "lines" and time.perf_counter() - self._last_line >= HEARTBEAT_S:
+            self._line(f"{self._where()} {self.current or ''} … {self.elapsed:.0f} s so far".replace("  ", " "))
+
+    # -- drawing --------------------------------------------------------------------------------
+    def _depth(self) -> int:
+        depth, p = 0, self._parent
+        while p is not None:
+            depth, p = depth + 1, p._parent
+        return depth
+
+    def _where(self) -> str:
+        count = f" [{min(self.completed + 1, self.total)}/{self.total}]" if self.total else ""
+        return f"{'  ' * self._depth()}{self.title}{count}"
+
+    def _description(self) -> str:
+        return f"{self.title}: {self.current}" if self.current else self.title
+
+    def _line(self, text: str) -> None:
+        self._last_line = time.perf_counter()
+        try:
+            print(text, file=sys.stderr, flush=True)
+        except (OSError, ValueError):  # a closed log must not stop the work
+            pass
+
+    def _start_bar(self) -> None:
+        parent_bar = self._parent._bar if self._parent is not None else None
+        if parent_bar is not None:
+            self._bar = parent_bar
+        else:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as RichProgress
+
+            # stdout is not redirected: a table printed meanwhile must stay on stdout, not join the bar
+            self._bar = RichProgress(
+                SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), console=Console(stderr=True), transient=True, redirect_stdout=False,
+            )
+            self._bar.start()
+            self._owns_bar = True
+        self._task = self._bar.add_task(self._description(), total=self.total)
 
 
 def progress(iterable: Iterable[T], total: int | None = None, description: str = "working") -> Iterator[T]:
-    """Iterate over ``iterable``, showing a rich progress bar when :func:`progress_enabled`.
-
-    The bar is drawn on stderr and removed when done, so stdout stays clean for tables and JSON.
-    """
-    if not progress_enabled():
-        yield from iterable
-        return
-    from rich.console import Console
-    from rich.progress import track
-
+    """Iterate over ``iterable`` inside a :class:`Progress` (one unit per item)."""
     if total is None and hasattr(iterable, "__len__"):
         total = len(iterable)  # type: ignore[arg-type]
-    yield from track(iterable, total=total, description=description, console=Console(stderr=True), transient=True)
+    with Progress(description, total=total) as p:
+        for item in iterable:
+            yield item
+            p.advance()

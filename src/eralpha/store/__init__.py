@@ -8,7 +8,7 @@
 
 from ._atomic import write_bytes_atomic, write_text_atomic
 from ._catalogue import CATALOGUE_NAME, COLUMNS, Catalogue, default_runs_root
-from ._manifest import canonical_json, dumps_json, environment, scenario_hash, to_jsonable
+from ._manifest import canonical_json, dumps_json, environment, scenario_hash, to_jsonable, utc_now
 from ._run import SCORECARD_FIELDS, SCORECARD_KINDS, RunWriter
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "dumps_json",
     "to_jsonable",
     "environment",
+    "utc_now",
     "SCORECARD_FIELDS",
     "SCORECARD_KINDS",
     "CATALOGUE_NAME",

@@ -7,6 +7,7 @@ import functools
 import hashlib
 import json
 import math
+import os
 import platform
 import subprocess
 import sys
@@ -26,6 +27,7 @@ __all__ = [
     "git_commit",
     "read_json",
     "scenario_hash",
+    "threads",
     "to_jsonable",
     "utc_now",
     "iso_utc",
@@ -129,3 +131,14 @@ def environment() -> dict:
         "platform": platform.platform(),
         "versions": {name: _package_version(name) for name in _RECORDED_PACKAGES},
     }
+
+
+def threads() -> dict:
+    """The solver's thread count now (numba's, which the engine's batch uses) and the machine's cores."""
+    try:
+        import numba
+
+        engine = int(numba.get_num_threads())
+    except Exception:  # numba missing or its threading layer unavailable: say so rather than fail the run
+        engine = None
+    return {"engine_threads": engine, "cpu_count": os.cpu_count()}

@@ -8,6 +8,7 @@ run either exists completely or not at all.
 
 from __future__ import annotations
 
+import datetime as _dt
 import io
 import json
 import os
@@ -26,7 +27,16 @@ from ..errors import EralphaError, InputError
 from ..report import close_figure, figure_to_png, render_report
 from ._atomic import fsync_directory, write_bytes_atomic, write_text_atomic
 from ._catalogue import TEMP_PREFIX, Catalogue, default_runs_root
-from ._manifest import MANIFEST_NAME, SUMMARY_NAME, dumps_json, environment, iso_utc, scenario_hash, utc_now
+from ._manifest import (
+    MANIFEST_NAME,
+    SUMMARY_NAME,
+    dumps_json,
+    environment,
+    iso_utc,
+    scenario_hash,
+    threads,
+    utc_now,
+)
 
 __all__ = ["RunWriter", "SCORECARD_FIELDS", "SCORECARD_KINDS"]
 
@@ -101,6 +111,8 @@ class RunWriter:
 
     ``root``: the runs folder (default :func:`default_runs_root`). ``seed``: recorded in the manifest;
     if None a fresh one is drawn and exposed as ``run.seed`` — use it to seed your generators.
+    ``started``: when the run's work began (e.g. before the simulation, so ``duration_s`` in the
+    manifest is the whole run's wall time); default: when the ``with`` block is entered.
     ``run.path`` is where the run will live once the block ends; to add a file of your own inside the
     block use :meth:`add_file` (it goes to the temporary folder and is published with the rest).
     """
@@ -114,6 +126,7 @@ class RunWriter:
         scenario_path: str | os.PathLike | None = None,
         seed: int | None = None,
         title: str | None = None,
+        started: _dt.datetime | None = None,
     ) -> None:
         if not isinstance(name, str) or not name.strip():
             raise InputError("a run needs a non-empty name", field="name", value=name)
@@ -132,7 +145,11 @@ class RunWriter:
         self.seed = seed if seed is not None else secrets.randbits(32)
         self.run_id: str | None = None
         self._work_dir: Path | None = None
+        if started is not None and (not isinstance(started, _dt.datetime) or started.tzinfo is None):
+            raise InputError("started must be a timezone-aware datetime (e.g. eralpha.store.utc_now())", field="started", value=started)
+        self._work_started = started
         self._started = None
+        self._entered = None
         self._tables: dict[str, pd.DataFrame] = {}
         self._figures: dict[str, bytes] = {}
         self._captions: dict[str, str] = {}
@@ -167,7 +184,8 @@ class RunWriter:
             raise EralphaError("this RunWriter has already been used; create a new one for each run")
         self.root.mkdir(parents=True, exist_ok=True)
         clean_abandoned(self.root)
-        self._started = utc_now()
+        self._entered = utc_now()
+        self._started = self._work_started or self._entered
         self._reserve_run_id()
         return self
 
@@ -360,8 +378,11 @@ class RunWriter:
             "scenario_path": str(self.scenario_path.resolve()) if self.scenario_path is not None else None,
             "started": iso_utc(self._started),
             "finished": iso_utc(finished),
+            # the whole run's wall time (from ``started``), and the part spent writing this folder
             "duration_s": round((finished - self._started).total_seconds(), 3),
+            "writing_s": round((finished - self._entered).total_seconds(), 3),
             **environment(),
+            **threads(),
             "tables": sorted(self._tables),
             "figures": sorted(self._figures),
             "scorecard": scorecard,
