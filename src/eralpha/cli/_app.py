@@ -155,16 +155,19 @@ def _human_cell(v: Any, decimals: int) -> str:
     return str(v)
 
 
-def print_frame(df, title: str | None = None, decimals: int = 4) -> None:
-    """Print a DataFrame: a rich table on a terminal (cells fold, never cut), else TSV/CSV with a '# title'."""
+def print_frame(
+    df, title: str | None = None, decimals: int = 4, *, show_lines: bool = False, max_width: dict | None = None
+) -> None:
+    """Print a DataFrame: a rich table on a terminal (cells fold, never cut; ``max_width``: column -> the
+    widest it may be before folding), else TSV/CSV under a '# title' line."""
     style = output_style()
     if style == "table":
         from rich.markup import escape
         from rich.table import Table
 
-        table = Table(title=escape(title) if title else None)
+        table = Table(title=escape(title) if title else None, show_lines=show_lines)
         for col in df.columns:
-            table.add_column(escape(str(col)), overflow="fold")
+            table.add_column(escape(str(col)), overflow="fold", max_width=(max_width or {}).get(col))
         for _, row in df.iterrows():  # cell text is data: "arm[X]" must not be read as rich markup
             table.add_row(*[escape(_human_cell(v, decimals)) for v in row])
         console.print(table)

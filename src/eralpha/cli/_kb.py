@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from ._app import OutputFormat, console, kb_app, print_json
+from ._app import OutputFormat, console, format_option, kb_app, print_frame, print_json
 
 
 class KbKind(str, Enum):
@@ -49,7 +49,7 @@ def _summary(kind: str, name: str, entity: Any, n_values: int) -> dict[str, Any]
 @kb_app.command("list")
 def list_entries(
     kind: KbKind = typer.Option(KbKind.all, "--kind", "-k", help="Which entries to list."),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="table or json."),
+    fmt: OutputFormat = format_option("-f"),
 ) -> None:
     """List the knowledge base's entries (name, a short description, how many sourced values each holds)."""
     from ..knowledge import load_knowledge
@@ -67,20 +67,15 @@ def list_entries(
     if fmt is OutputFormat.json:
         print_json(rows)
         return
-    from rich.table import Table
+    import pandas as pd
 
-    table = Table(title=f"eralpha knowledge base — {kind.value}", show_lines=False)
-    for column in ("kind", "name", "detail", "values"):
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(row["kind"], row["name"], row["detail"], str(row["values"]))
-    console.print(table)
+    print_frame(pd.DataFrame(rows, columns=["kind", "name", "detail", "values"]), title=f"eralpha knowledge base — {kind.value}")
 
 
 @kb_app.command("show")
 def show(
     name: str = typer.Argument(..., help="Any entry: compound (or synonym), target, cell line, assay system, result id."),
-    fmt: OutputFormat = typer.Option(OutputFormat.table, "--format", "-f", help="table or json."),
+    fmt: OutputFormat = format_option("-f"),
 ) -> None:
     """Show one entry with every value: number, range, unit, kind (measured/calibrated/assumed) and source."""
     from ..knowledge import load_knowledge
@@ -93,17 +88,17 @@ def show(
     if fmt is OutputFormat.json:
         print_json({"kind": kind, "name": canonical, "entry": entity.model_dump(mode="json"), "values": values})
         return
-    from rich.table import Table
+    import pandas as pd
+    from rich.markup import escape
 
     header = {k: v for k, v in entity.model_dump(mode="json").items() if isinstance(v, (str, bool, list)) and v}
-    console.print(f"[bold]{canonical}[/] ({kind})")
+    console.print(f"[bold]{escape(canonical)}[/] ({kind})")
     for key, text in header.items():
         if key not in ("name", "id"):
-            console.print(f"  [dim]{key}:[/] {', '.join(text) if isinstance(text, list) else text}", highlight=False)
-    table = Table(show_lines=True)
-    for column in ("field", "value", "range", "unit", "kind", "source", "note"):
-        table.add_column(column, overflow="fold")
-    for row in values.itertuples():
-        spread = f"{row.low:g}–{row.high:g}" if row.low is not None and row.low == row.low else ""
-        table.add_row(row.field, f"{row.value:g}", spread, row.unit, row.kind, row.source, row.note)
-    console.print(table)
+            console.print(f"  [dim]{key}:[/] {escape(', '.join(text) if isinstance(text, list) else str(text))}", highlight=False)
+    table = [
+        (row.field, f"{row.value:g}", f"{row.low:g}–{row.high:g}" if row.low is not None and row.low == row.low else "",
+         row.unit, row.kind, row.source, row.note)
+        for row in values.itertuples()
+    ]
+    print_frame(pd.DataFrame(table, columns=["field", "value", "range", "unit", "kind", "source", "note"]), show_lines=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ._app import FORMAT_OPTION, OutputFormat, console, model_app, print_json
+from ._app import FORMAT_OPTION, OutputFormat, console, model_app, print_frame, print_json
 
 
 def model_options(cell_line: str, ligand: list[str] | None, inhibitor: list[str] | None):
@@ -23,7 +23,6 @@ def show(
 ) -> None:
     """List the assembled model; every parameter is marked measured (source), calibrated (to what) or assumed (why)."""
     from rich.markup import escape
-    from rich.table import Table
 
     from ..errors import UnknownNameError
 
@@ -44,11 +43,12 @@ def show(
         return
     console.print(f"[bold]{escape(m.name)}[/]: {len(m.species)} species, {len(m.reactions)} reactions, "
                   f"{len(m.expressions)} expressions, {len(m.parameters)} parameters")
+    import pandas as pd
+
+    wide = {col: 48 for col in ("source", "note", "rate", "formula", "description")}  # folded, never cut
     for section in (["species", "reactions", "expressions", "parameters"] if what == "all" else [what]):
-        rows = data[section]
-        table = Table(title=section)
-        for col in rows[0].keys():
-            table.add_column(col, overflow="fold", max_width=48 if col in ("source", "note", "rate", "formula", "description") else None)
-        for r in rows:
-            table.add_row(*[escape(f"{v:.4g}" if isinstance(v, float) else str(v)) for v in r.values()])
-        console.print(table)
+        frame = pd.DataFrame(data[section])
+        for col in ("reactants", "products"):  # lists read better as "A + B"
+            if col in frame:
+                frame[col] = frame[col].map(" + ".join)
+        print_frame(frame, title=section, max_width=wide)

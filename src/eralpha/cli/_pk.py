@@ -17,9 +17,12 @@ def simulate(
 ) -> None:
     """Simulate a PK scenario: concentration–time curves and Cmax, Cmin (trough), AUC per subject."""
     from ..pk import load_pk_scenario
+    from ..report import Progress
 
     sc = load_pk_scenario(scenario)
-    result = sc.run()
+    with Progress(f"pk simulate {scenario.name}") as progress:
+        progress.stage(f"{sc.compound} in {sc.subjects} {sc.species} subject(s)")
+        result = sc.run()
     if plot is not None:
         import matplotlib
 
@@ -48,8 +51,11 @@ def scorecard(format: OutputFormat = FORMAT_OPTION) -> None:
     import pandas as pd
 
     from ..pk import pk_scorecard_rows
+    from ..report import Progress
 
-    rows = pk_scorecard_rows()
+    with Progress("pk scorecard") as progress:
+        progress.stage("simulating every compound's labelled regimen")
+        rows = pk_scorecard_rows()
     if format is OutputFormat.json:
         print_json(rows)
     else:

@@ -20,10 +20,13 @@ def translate(
     figure: Path | None = typer.Option(None, help="write the concentration-time figure (PNG)"),
 ) -> None:
     """Propose the human regimen matching a mouse regimen (free exposure or tumour ER occupancy)."""
+    from ..report import Progress
     from ..translate import translate_regimen
 
-    t = translate_regimen(compound, mouse_regimen, by=by, variant=variant, days=days, human_interval=interval)
-    console.print(t.proposal, highlight=False)
+    with Progress(f"translate {compound}") as progress:
+        progress.stage(f"matching {by} over {days} days (mouse and human simulations)")
+        t = translate_regimen(compound, mouse_regimen, by=by, variant=variant, days=days, human_interval=interval)
+    print(t.proposal)  # the answer itself: plain text wherever it goes
     if figure is not None:
         import matplotlib
 

@@ -368,11 +368,17 @@ def xenograft_scorecard_rows(replicates: int = 200, seed: int = 20250101) -> lis
     """Every claim of every shipped xenograft scenario, over ``replicates`` replicate studies each."""
     from ..scenario._xenograft_schema import load_xenograft_scenario
 
+    from ..report import Progress
+
     rows = []
-    for i, path in enumerate(shipped_xenograft_scenarios()):
-        s = load_xenograft_scenario(path)
-        if s.claims:
-            rows += replicate_claims(s, replicates, seed + i)
+    paths = shipped_xenograft_scenarios()
+    with Progress("xenograft studies", total=len(paths)) as progress:  # minutes in all: say which study runs
+        for i, path in enumerate(paths):
+            s = load_xenograft_scenario(path)
+            if s.claims:
+                progress.stage(f"{path.stem} ({replicates} replicates)")
+                rows += replicate_claims(s, replicates, seed + i)
+            progress.advance()
     return rows
 
 

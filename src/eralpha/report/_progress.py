@@ -8,8 +8,8 @@
 ...         p.advance()        # one unit of ``total`` done
 
 Everything goes to stderr, so stdout stays clean for tables and JSON. A bar is drawn when stderr is a
-terminal; otherwise each stage is one line (and a long stage that advances says so at most every
-30 s). ``ERALPHA_QUIET=1`` silences it. A ``Progress`` opened while another is active (an experiment
+terminal; otherwise each stage is one line, ``[  12.3 s] validate [3/16] name …`` (and a long stage
+that advances says so at most every 30 s). ``ERALPHA_QUIET=1`` silences it. A ``Progress`` opened while another is active (an experiment
 inside ``eralpha validate``) is shown under it: a second bar, or indented lines.
 """
 
@@ -114,7 +114,7 @@ class Progress:
         if self._mode == "bar" and self._bar is not None:
             self._bar.update(self._task, completed=self.completed)
         elif self._mode == "lines" and time.perf_counter() - self._last_line >= HEARTBEAT_S:
-            self._line(f"{self._where()} {self.current or ''} … {self.elapsed:.0f} s so far".replace("  ", " "))
+            self._line(f"{self._where()} {self.current or ''} … still running".replace("  ", " "))
 
     # -- drawing --------------------------------------------------------------------------------
     def _depth(self) -> int:
@@ -131,9 +131,12 @@ class Progress:
         return f"{self.title}: {self.current}" if self.current else self.title
 
     def _line(self, text: str) -> None:
+        root = self
+        while root._parent is not None:
+            root = root._parent
         self._last_line = time.perf_counter()
-        try:
-            print(text, file=sys.stderr, flush=True)
+        try:  # each line starts with the time since the outermost task began, as a log would
+            print(f"[{root.elapsed:6.1f} s] {text}", file=sys.stderr, flush=True)
         except (OSError, ValueError):  # a closed log must not stop the work
             pass
 

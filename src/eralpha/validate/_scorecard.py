@@ -13,7 +13,9 @@ from ..experiments import ExperimentResult, run_experiment
 from ..scenario import SCENARIO_MODELS, load_scenario, read_yaml, shipped_scenarios
 from ..store import SCORECARD_FIELDS
 
-__all__ = ["Scorecard", "collect_scorecard", "SCORECARD_COLUMNS", "run_scenario_path", "extra_sources"]
+__all__ = [
+    "Scorecard", "collect_scorecard", "SCORECARD_COLUMNS", "run_scenario_path", "extra_sources", "job_names", "scorecard_jobs",
+]
 
 SCORECARD_COLUMNS = list(SCORECARD_FIELDS)  # the store checks rows against the same fields
 
@@ -79,35 +81,50 @@ def extra_sources() -> dict[str, Callable[[], list[dict]]]:
     return {"pk-and-oestrogen": _pk_rows, "xenograft-replicate-studies": _xenograft_rows}
 
 
-def collect_scorecard(
-    *, only: str | None = None, progress: bool = True, on_done: Callable[[str, float, int], None] | None = None
-) -> Scorecard:
-    """Run every shipped seed scenario (and the layer-level checks) and gather their rows.
-
-    ``only``: a substring of scenario / source names to run a subset. ``on_done(name, seconds, rows)``
-    is called after each job (the CLI logs it when no progress bar can be shown).
-    """
-    from ..report import progress as progress_bar
-
+def scorecard_jobs() -> list[tuple[str, Callable[[], tuple[list[dict], ExperimentResult | None]]]]:
+    """The scorecard's jobs in order, as (name, job): each shipped scenario, then the layer-level checks.
+    ``--only`` filters on these names (:func:`job_names`)."""
     paths = [p for p in shipped_scenarios() if read_yaml(p).get("kind") in SCENARIO_MODELS]
     jobs: list[tuple[str, Callable[[], tuple[list[dict], ExperimentResult | None]]]] = []
     for p in paths:
         jobs.append((p.stem, lambda p=p: _scenario_job(p)))
     for name, fn in extra_sources().items():
         jobs.append((name, lambda fn=fn: (fn(), None)))
+    return jobs
+
+
+def job_names() -> list[str]:
+    """The names ``collect_scorecard(only=...)`` matches against (a substring of one selects it)."""
+    return [name for name, _ in scorecard_jobs()]
+
+
+def collect_scorecard(
+    *, only: str | None = None, progress: bool = True, on_done: Callable[[str, float, int], None] | None = None
+) -> Scorecard:
+    """Run every shipped seed scenario (and the layer-level checks) and gather their rows.
+
+    ``only``: a substring of scenario / source names to run a subset. ``progress``: report each job
+    (:class:`eralpha.report.Progress`: a bar on a terminal, a line per job otherwise).
+    ``on_done(name, seconds, rows)`` is called after each job.
+    """
+    from ..report import Progress
+
+    jobs = scorecard_jobs()
     if only:
         jobs = [j for j in jobs if only in j[0]]
     rows, results, timings = [], [], {}
-    iterator = progress_bar(jobs, total=len(jobs), description="scorecard") if progress else jobs
-    for name, job in iterator:
-        t0 = time.perf_counter()
-        job_rows, result = job()
-        timings[name] = time.perf_counter() - t0
-        rows += [{**r, "scenario": name} for r in job_rows]
-        if on_done is not None:
-            on_done(name, timings[name], len(job_rows))
-        if result is not None:
-            results.append((name, result))
+    with Progress("validate", total=len(jobs), mode=None if progress else "quiet") as bar:
+        for name, job in jobs:
+            bar.stage(name)
+            t0 = time.perf_counter()
+            job_rows, result = job()
+            timings[name] = time.perf_counter() - t0
+            rows += [{**r, "scenario": name} for r in job_rows]
+            bar.advance()
+            if on_done is not None:
+                on_done(name, timings[name], len(job_rows))
+            if result is not None:
+                results.append((name, result))
     df = normalise_rows(pd.DataFrame(rows, columns=SCORECARD_COLUMNS + ["scenario"]))
     return Scorecard(df, results, timings)
 
