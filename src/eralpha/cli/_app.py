@@ -2,7 +2,8 @@
 
 Where results go decides how they look: on a terminal, rich tables (cells fold, nothing is cut short);
 piped or redirected, plain tab-separated text with every line of commentary a ``# `` comment, so
-``eralpha ... | head`` reads well and ``pandas.read_csv(..., sep="\\t", comment="#")`` reads the data.
+``eralpha ... | head`` reads well and ``grep -v "^#"`` leaves the bare table (pandas' ``comment="#"`` would also cut
+a cell such as "vehicle#1", so drop the comment lines instead).
 ``--format`` overrides the choice: table, tsv, csv or json.
 """
 
