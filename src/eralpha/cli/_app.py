@@ -141,7 +141,7 @@ def _machine_cell(v: Any) -> str:
         return ""
     if isinstance(v, numbers.Real) and not isinstance(v, (bool, numbers.Integral)):
         v = float(v)
-        return "NaN" if math.isnan(v) else f"{v:.10g}"  # 10 digits: exact enough, without 0.30000000000000004
+        return "NaN" if math.isnan(v) else f"{v:.7g}"  # 7 significant digits, as R prints; JSON has them all
     try:
         if v != v:  # pandas NA / NaT
             return ""
