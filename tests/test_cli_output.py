@@ -278,3 +278,24 @@ def test_runs_dir_is_the_one_name_and_root_a_hidden_alias(tmp_path):
     assert "--runs-dir" in helped.stdout and "--root" not in helped.stdout
     both = eralpha("runs", "list", "--runs-dir", str(tmp_path), "--root", str(tmp_path / "other"), quiet=True)
     assert both.returncode == 2 and "--runs-dir" in both.stderr and "Traceback" not in both.stderr
+
+
+def test_progress_bar_in_a_worker_thread_joins_the_bar_on_screen(capsys):
+    import threading
+
+    from eralpha.report import Progress, _progress
+
+    with Progress("main", total=1, mode="bar") as p:
+        seen = {}
+
+        def work():
+            with Progress("worker", total=1, mode="bar") as q:  # no context parent here: another thread
+                seen["same"] = q._bar is p._bar
+                q.advance()
+
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+        p.advance()
+    assert seen["same"] and _progress._shown["bar"] is None
+    assert capsys.readouterr().out == ""

@@ -28,6 +28,7 @@ T = TypeVar("T")
 
 HEARTBEAT_S = 30.0  # a plain-text log hears from a long stage at least this often (when it advances)
 _active: contextvars.ContextVar[Progress | None] = contextvars.ContextVar("eralpha_progress", default=None)
+_shown: dict[str, Any] = {"bar": None}  # the one bar display on screen (a task in a worker thread joins it too)
 
 
 def _quiet() -> bool:
@@ -87,6 +88,7 @@ class Progress:
         if self._mode == "bar" and self._bar is not None:
             if self._owns_bar:
                 self._bar.stop()
+                _shown["bar"] = None
             else:
                 self._bar.remove_task(self._task)
         elif self._mode == "lines" and exc_type is None and self._parent is None:
@@ -141,7 +143,7 @@ class Progress:
             pass
 
     def _start_bar(self) -> None:
-        parent_bar = self._parent._bar if self._parent is not None else None
+        parent_bar = self._parent._bar if self._parent is not None else _shown["bar"]
         if parent_bar is not None:
             self._bar = parent_bar
         else:
@@ -156,6 +158,7 @@ class Progress:
             )
             self._bar.start()
             self._owns_bar = True
+            _shown["bar"] = self._bar
         self._task = self._bar.add_task(self._description(), total=self.total)
 
 
