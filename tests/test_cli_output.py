@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -59,12 +60,19 @@ def test_progress_heartbeat_and_quiet(capsys, monkeypatch):
     from eralpha.report import Progress, _progress
 
     monkeypatch.delenv("ERALPHA_QUIET", raising=False)
-    monkeypatch.setattr(_progress, "HEARTBEAT_S", 0.0)
+    monkeypatch.setattr(_progress, "HEARTBEAT_S", 0.2)
     with Progress("long", total=3) as p:
         p.stage("one stage")
+        with Progress("inner") as q:
+            q.stage("a batched simulation")
+            time.sleep(0.9)  # no advance: the timer speaks for the innermost running stage
         p.advance()
-        p.advance()
-    assert capsys.readouterr().err.count("still running") == 2
+    err = capsys.readouterr().err
+    beats = [line for line in err.splitlines() if "still running" in line]
+    assert 2 <= len(beats) <= 5 and all("  inner a batched simulation … still running (" in b for b in beats)
+    assert err.splitlines()[-1].endswith("long: done in " + err.splitlines()[-1].split("done in ")[1])
+    time.sleep(0.5)
+    assert capsys.readouterr().err == ""  # the timer stopped with the task
     monkeypatch.setenv("ERALPHA_QUIET", "1")
     with Progress("long", total=3) as p:
         p.stage("silent")

@@ -8,8 +8,8 @@
 ...         p.advance()        # one unit of ``total`` done
 
 Everything goes to stderr, so stdout stays clean for tables and JSON. A bar is drawn when stderr is a
-terminal; otherwise each stage is one line, ``[  12.3 s] validate [3/16] name …`` (and a long stage
-that advances says so at most every 30 s). ``ERALPHA_QUIET=1`` silences it. A ``Progress`` opened while another is active (an experiment
+terminal; otherwise each stage is one line, ``[  12.3 s] validate [3/16] name …``, and a stage still
+running after 30 s says so (``… still running (30 s)``), so a log is never silent for long. ``ERALPHA_QUIET=1`` silences it. A ``Progress`` opened while another is active (an experiment
 inside ``eralpha validate``) is shown under it: a second bar, or indented lines.
 """
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextvars
 import os
 import sys
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar
@@ -26,7 +27,7 @@ __all__ = ["Progress", "progress", "progress_enabled", "progress_mode"]
 
 T = TypeVar("T")
 
-HEARTBEAT_S = 30.0  # a plain-text log hears from a long stage at least this often (when it advances)
+HEARTBEAT_S = 30.0  # a plain-text log hears from a running stage at least this often
 _active: contextvars.ContextVar[Progress | None] = contextvars.ContextVar("eralpha_progress", default=None)
 _shown: dict[str, Any] = {"bar": None}  # the one bar display on screen (a task in a worker thread joins it too)
 
@@ -69,16 +70,22 @@ class Progress:
         self._task: Any = None
         self._owns_bar = False
         self._token: contextvars.Token | None = None
-        self._t0 = self._last_line = 0.0
+        self._t0 = self._last_line = self._stage_t0 = 0.0
+        self._open: list[Progress] = []  # on the outermost task: itself and every nested one, innermost last
+        self._stop: threading.Event | None = None
 
     # -- the with-block -------------------------------------------------------------------------
     def __enter__(self) -> Progress:
         self._parent = _active.get()
         if self._mode is None:
             self._mode = self._parent._mode if self._parent is not None else progress_mode()
-        self._t0 = self._last_line = time.perf_counter()
+        self._t0 = self._last_line = self._stage_t0 = time.perf_counter()
         if self._mode == "bar":
             self._start_bar()
+        elif self._mode == "lines":
+            self._root()._open.append(self)
+            if self._parent is None:
+                self._start_heartbeat()
         self._token = _active.set(self)
         return self
 
@@ -91,8 +98,14 @@ class Progress:
                 _shown["bar"] = None
             else:
                 self._bar.remove_task(self._task)
-        elif self._mode == "lines" and exc_type is None and self._parent is None:
-            self._line(f"{self.title}: done in {self.elapsed:.1f} s")
+        elif self._mode == "lines":
+            root = self._root()
+            if self in root._open:
+                root._open.remove(self)
+            if self._parent is None and self._stop is not None:
+                self._stop.set()
+            if exc_type is None and self._parent is None:
+                self._line(f"{self.title}: done in {self.elapsed:.1f} s")
         return False
 
     @property
@@ -103,6 +116,7 @@ class Progress:
     def stage(self, name: str, total: int | None = None) -> None:
         """Start the named stage (``total``: change the unit count, e.g. once it is known)."""
         self.current = str(name)
+        self._stage_t0 = time.perf_counter()
         if total is not None:
             self.total = total
         if self._mode == "bar" and self._bar is not None:
@@ -115,8 +129,6 @@ class Progress:
         self.completed += n
         if self._mode == "bar" and self._bar is not None:
             self._bar.update(self._task, completed=self.completed)
-        elif self._mode == "lines" and time.perf_counter() - self._last_line >= HEARTBEAT_S:
-            self._line(f"{self._where()} {self.current or ''} … still running".replace("  ", " "))
 
     # -- drawing --------------------------------------------------------------------------------
     def _depth(self) -> int:
@@ -132,11 +144,29 @@ class Progress:
     def _description(self) -> str:
         return f"{self.title}: {self.current}" if self.current else self.title
 
-    def _line(self, text: str) -> None:
+    def _root(self) -> Progress:
         root = self
         while root._parent is not None:
             root = root._parent
-        self._last_line = time.perf_counter()
+        return root
+
+    def _start_heartbeat(self) -> None:
+        # A stage that runs for minutes (one batched simulation) never calls advance: a timer says it lives.
+        self._stop = stop = threading.Event()
+
+        def beat() -> None:
+            while not stop.wait(min(1.0, max(HEARTBEAT_S, 0.05))):
+                if time.perf_counter() - self._last_line >= HEARTBEAT_S and self._open:
+                    inner = self._open[-1]
+                    if inner.current is not None:
+                        inner._line(f"{inner._where()} {inner.current} … still running "
+                                    f"({time.perf_counter() - inner._stage_t0:.0f} s)")
+
+        threading.Thread(target=beat, name="eralpha-progress", daemon=True).start()
+
+    def _line(self, text: str) -> None:
+        root = self._root()
+        root._last_line = time.perf_counter()
         try:  # each line starts with the time since the outermost task began, as a log would
             print(f"[{root.elapsed:6.1f} s] {text}", file=sys.stderr, flush=True)
         except (OSError, ValueError):  # a closed log must not stop the work
