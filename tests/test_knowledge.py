@@ -155,8 +155,8 @@ def test_dangling_reference_is_an_error(data_copy):
 
 
 def test_pk_file_is_merged_and_validated(data_copy):
-    pk = {"letrozole": {"human": {"routes": ["oral"], "clearance": {"value": 2.1, "unit": "L/h", "source": "test"},
-                                  "volume_central": {"value": 130, "unit": "L", "source": "test"}}}}
+    pk = {"letrozole": {"human": {"routes": ["oral"], "clearance": {"value": 2.1, "unit": "L/h", "source": "test", "kind": "assumed"},
+                                  "volume_central": {"value": 130, "unit": "L", "source": "test", "kind": "assumed"}}}}
     (data_copy / "pk.yaml").write_text(json.dumps(pk))
     kb = load_knowledge(data_dir=data_copy)
     assert kb.compound("letrozole").pk["human"].clearance.value == 2.1
