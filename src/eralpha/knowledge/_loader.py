@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from ..errors import InputError, UnknownNameError
 from ._schema import AssaySystem, CellLine, Compound, ModelParameter, PKModel, PublishedResult, Target, Value
 
-__all__ = ["KnowledgeBase", "load_knowledge", "knowledge_overrides", "DATA_DIR", "TISSUES", "ENTITY_KINDS", "PARAMETERS_DIR"]
+__all__ = ["KnowledgeBase", "load_knowledge", "knowledge_overrides", "value_at", "DATA_DIR", "TISSUES", "ENTITY_KINDS", "PARAMETERS_DIR"]
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -406,27 +406,52 @@ def _replace_in(obj: Any, parts: list[str], new: Any, key: str, origin: str) -> 
                      valid="a path to one number, as `eralpha kb show <entry>` lists the fields")
 
 
-def _override_one(kb: KnowledgeBase, key: str, new: Any, origin: str) -> KnowledgeBase:
-    from dataclasses import replace
+_ATTRIBUTE = {"compound": "compounds", "target": "targets", "cell_line": "cell_lines", "assay_system": "assay_systems",
+              "published": "published", "parameter": "parameters"}
 
+
+def _resolve(kb: KnowledgeBase, key: str) -> tuple[str, str, list[str]]:
+    """``key`` -> (entity kind, entry name, remaining field path): the longest prefix naming an entry wins
+    (published ids hold dots)."""
     parts = key.split(".")
-    for i in range(len(parts), 0, -1):  # the longest prefix that names an entry (published ids hold dots)
+    for i in range(len(parts), 0, -1):
         prefix = ".".join(parts[:i])
         for kind, index in kb._index.items():
             name = index.get(_lookup_key(prefix))
-            if name is None:
-                continue
-            rest = parts[i:]
-            if kind == "compound" and rest[:1] == ["pk"]:
-                raise InputError("PK values are read from pk.yaml by the PK layer; they cannot be overridden here",
-                                 field=f"knowledge_overrides.{key}", valid="a pharmacology, cell or experiment value")
-            collection = dict(kb._collections()[kind])
-            collection[name] = _replace_in(collection[name], rest, new, key, origin)
-            attr = {"compound": "compounds", "target": "targets", "cell_line": "cell_lines", "assay_system": "assay_systems",
-                    "published": "published", "parameter": "parameters"}[kind]
-            return replace(kb, **{attr: collection})
+            if name is not None:
+                rest = parts[i:]
+                if kind == "compound" and rest[:1] == ["pk"]:
+                    raise InputError("PK values are read from pk.yaml by the PK layer; they cannot be overridden here",
+                                     field=f"knowledge_overrides.{key}", valid="a pharmacology, cell or experiment value")
+                return kind, name, rest
     everything = [*kb.parameters, *(n for k, c in kb._collections().items() if k != "parameter" for n in c)]
     raise UnknownNameError("knowledge-base entry or parameter", parts[0], everything, field=f"knowledge_overrides.{key}")
+
+
+def _override_one(kb: KnowledgeBase, key: str, new: Any, origin: str) -> KnowledgeBase:
+    from dataclasses import replace
+
+    kind, name, rest = _resolve(kb, key)
+    collection = dict(kb._collections()[kind])
+    collection[name] = _replace_in(collection[name], rest, new, key, origin)
+    return replace(kb, **{_ATTRIBUTE[kind]: collection})
+
+
+def value_at(kb: KnowledgeBase, key: str) -> Value:
+    """The Value a ``knowledge_overrides`` key points at (``"coactivator"``, ``"lasofoxifene.efficacy.bone"``)."""
+    kind, name, rest = _resolve(kb, key)
+    obj: Any = kb._collections()[kind][name]
+    for part in rest:
+        if isinstance(obj, dict) and part in obj:
+            obj = obj[part]
+        elif isinstance(obj, BaseModel) and not isinstance(obj, Value) and part in type(obj).model_fields:
+            obj = getattr(obj, part)
+        else:
+            raise UnknownNameError("field", part, list(obj) if isinstance(obj, dict) else list(type(obj).model_fields),
+                                   field=f"knowledge_overrides.{key}")
+    if not isinstance(obj, Value):
+        raise InputError("the path does not end at a value", field=f"knowledge_overrides.{key}")
+    return obj
 
 
 _OVERRIDES: contextvars.ContextVar[tuple[tuple[str, Any], ...]] = contextvars.ContextVar("eralpha_kb_overrides", default=())
