@@ -155,8 +155,8 @@ def test_dangling_reference_is_an_error(data_copy):
 
 
 def test_pk_file_is_merged_and_validated(data_copy):
-    pk = {"letrozole": {"human": {"routes": ["oral"], "clearance": {"value": 2.1, "unit": "L/h", "source": "test"},
-                                  "volume_central": {"value": 130, "unit": "L", "source": "test"}}}}
+    pk = {"letrozole": {"human": {"routes": ["oral"], "clearance": {"value": 2.1, "unit": "L/h", "source": "test", "kind": "assumed"},
+                                  "volume_central": {"value": 130, "unit": "L", "source": "test", "kind": "assumed"}}}}
     (data_copy / "pk.yaml").write_text(json.dumps(pk))
     kb = load_knowledge(data_dir=data_copy)
     assert kb.compound("letrozole").pk["human"].clearance.value == 2.1
@@ -198,3 +198,103 @@ def test_cli_unknown_name_exits_2_with_suggestion():
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2
     assert "fulvestrant" in done.stderr and "Traceback" not in done.stderr
+
+
+# ---------------------------------------------------------------- kind is required, parameters, overrides, docs table
+
+
+def test_a_value_without_kind_is_an_error_naming_file_and_entry(data_copy):
+    path = data_copy / "compounds.yaml"
+    text = path.read_text()
+    marker = "      kind: measured\n      value: 0.64\n"
+    assert marker in text
+    path.write_text(text.replace(marker, "      value: 0.64\n", 1))
+    with pytest.raises(InputError) as info:
+        load_knowledge(data_dir=data_copy)
+    message = str(info.value)
+    assert "compounds.yaml" in message and "imlunestrant.er_binding.ERa_WT.kind" in message
+    assert "measured, calibrated or assumed" in message
+
+
+def test_model_parameters_are_in_the_knowledge_base(kb):
+    assert {"ER_total_0", "coactivator", "pik3ca_gain_mutant", "capacity_met", "k_adapt", "proliferation_scale",
+            "fu_mouse_lasofoxifene"} <= set(kb.parameters)
+    values = kb.values()
+    params = values[values.entity_kind == "parameter"]
+    assert len(params) == len(kb.parameters) and set(params.kind) <= {"measured", "calibrated", "assumed"}
+    assert kb.parameter("coactivator").kind == "calibrated" and kb.parameter("coactivator").module == "activity"
+    assert all(p.source.startswith("assumption (this work)") or p.kind != "assumed" or "assumption" in p.source
+               for p in kb.parameters.values())
+
+
+def test_no_cell_tumour_or_adaptation_number_is_held_inline(kb):
+    """Parameters of the modules owned here come from the knowledge base, never from a literal in code."""
+    from eralpha.model._tumour import assemble_tumour_model
+
+    m = assemble_tumour_model(cell_line="MCF-7Ca", compounds=("letrozole", "lasofoxifene"), adaptation=True)
+    derived = ("Kd_", "kdeg_ER_", "frac_", "efficacy_", "Kc_", "Ki_", "IC50_", "conc_", "er_loss")
+    owned = {"receptor", "activity", "transcription", "aromatase", "metastasis", "readouts", "adaptation"}
+    for p in m.parameters:
+        if p.module not in owned or p.name.startswith(derived) or p.name == "kdeg_mRNA":
+            continue
+        if p.name == "aromatase_E2_yield" or p.name in kb.parameters:
+            continue
+        pytest.fail(f"{p.module}.{p.name} = {p.value} is not read from the knowledge base")
+    assert m.parameter("capacity").value == kb.parameter("capacity_tumour").value
+
+
+def test_duplicate_parameter_names_across_files_are_an_error(data_copy):
+    extra = data_copy / "parameters" / "more.yaml"
+    extra.write_text("coactivator: {value: 1, unit: nM, kind: assumed, module: x, source: 'assumption (this work): test'}\n")
+    with pytest.raises(InputError, match="coactivator.*also defined"):
+        load_knowledge(data_dir=data_copy)
+
+
+def test_overrides_replace_a_value_for_a_block_only(kb):
+    from eralpha.knowledge import knowledge_overrides
+
+    with knowledge_overrides({"coactivator": 20, "lasofoxifene.er_binding.ERa_Y537S": {"value": 500, "unit": "pM"}}, origin="t"):
+        inner = load_knowledge()
+        assert inner.parameter("coactivator").value == 20
+        v = inner.compound("lasofoxifene").er_binding["ERa_Y537S"]
+        assert v.value == pytest.approx(0.5) and v.kind == "assumed" and v.source == "override (t)" and "replaces" in v.note
+    assert load_knowledge().parameter("coactivator").value == 30  # outside the block: the shipped value
+
+
+@pytest.mark.parametrize("overrides, error, text", [
+    ({"coactivatr": 1}, UnknownNameError, "did you mean 'coactivator'"),
+    ({"lasofoxifene.er_binding.ERa_Y538S": 1}, UnknownNameError, "ERa_Y537S"),
+    ({"lasofoxifene.pk.mouse.clearance": 1}, InputError, "pk.yaml"),
+    ({"coactivator": "high"}, InputError, "number"),
+    ({"coactivator": {"value": 1, "unit": "kg"}}, InputError, "convert"),
+])
+def test_bad_overrides_are_clear_errors(kb, overrides, error, text):
+    with pytest.raises(error, match=text):
+        kb.with_overrides(overrides)
+
+
+def test_a_scenario_overrides_a_value_without_code_edits(tmp_path):
+    from eralpha.experiments import run_experiment
+    from eralpha.scenario import load_scenario
+
+    scenario = tmp_path / "tissue.yaml"
+    scenario.write_text(
+        "kind: tissue_selectivity\nname: t\ncompounds: [lasofoxifene]\ntissues: [bone]\n"
+        "knowledge_overrides: {lasofoxifene.efficacy.bone: 0.3}\n")
+    result = run_experiment(load_scenario(scenario))
+    index = float(result.metrics.query("metric == 'agonism_index'")["value"].iloc[0])
+    assert index == pytest.approx(0.3 / (10 / (10 + 0.26)), rel=0.02)  # efficacy per receptor vs saturating E2
+    assert any("lasofoxifene.efficacy.bone" in n for n in result.notes)
+
+
+def test_docs_provenance_table_is_current(kb):
+    from eralpha.knowledge._table import provenance_markdown
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "knowledge.md").read_text()
+    assert provenance_markdown(kb) in doc, "regenerate with `eralpha kb table --format markdown` into docs/knowledge.md"
+
+
+def test_cli_kb_table_markdown():
+    out = _cli("kb", "table", "--format", "markdown")
+    assert out.exit_code == 0, out.output
+    assert "| model and experiment parameters |" in out.output and "| coactivator | activity | 30 | nM | calibrated |" in out.output

@@ -16,6 +16,7 @@ class KbKind(str, Enum):
     cell_lines = "cell-lines"
     assay_systems = "assay-systems"
     published = "published"
+    parameters = "parameters"
     all = "all"
 
 
@@ -26,6 +27,7 @@ _ENTITY_KIND = {
     KbKind.cell_lines: "cell_line",
     KbKind.assay_systems: "assay_system",
     KbKind.published: "published",
+    KbKind.parameters: "parameter",
 }
 
 
@@ -40,6 +42,8 @@ def _summary(kind: str, name: str, entity: Any, n_values: int) -> dict[str, Any]
         detail = f"ER: {variants}; PIK3CA {entity.pik3ca}"
     elif kind == "assay_system":
         detail = f"{entity.format}; {entity.enzyme_source}"
+    elif kind == "parameter":
+        detail = f"{entity.value:g} {entity.unit} ({entity.kind}; {entity.module}) — {entity.description}"
     else:
         v = entity.value
         detail = f"{entity.quantity}: {v.value:g} {v.unit}"
@@ -58,7 +62,7 @@ def list_entries(
     counts = kb.values().groupby(["entity_kind", "entity"]).size().to_dict()
     wanted = list(_ENTITY_KIND.values()) if kind is KbKind.all else [_ENTITY_KIND[kind]]
     collections = {"compound": kb.compounds, "target": kb.targets, "cell_line": kb.cell_lines,
-                   "assay_system": kb.assay_systems, "published": kb.published}
+                   "assay_system": kb.assay_systems, "published": kb.published, "parameter": kb.parameters}
     rows = [
         _summary(k, name, entity, counts.get((k, name), 0))
         for k in wanted
@@ -82,7 +86,7 @@ def show(
 
     kb = load_knowledge()
     kind, entity = kb.find(name)  # UnknownNameError (with suggestions) if absent
-    canonical = getattr(entity, "name", None) or entity.id
+    canonical = getattr(entity, "name", None) or getattr(entity, "id", None) or name
     values = kb.values()
     values = values[(values.entity_kind == kind) & (values.entity == canonical)]
     if fmt is OutputFormat.json:
@@ -102,3 +106,30 @@ def show(
         for row in values.itertuples()
     ]
     print_frame(pd.DataFrame(table, columns=["field", "value", "range", "unit", "kind", "source", "note"]), show_lines=True)
+
+
+class TableFormat(str, Enum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+@kb_app.command("table")
+def provenance_table(
+    fmt: TableFormat = typer.Option(TableFormat.table, "--format", "-f", help="table, json or markdown (the docs' table)."),
+) -> None:
+    """How many values are measured, calibrated or assumed, and every model and experiment parameter."""
+    from ..knowledge import load_knowledge
+    from ..knowledge._table import kind_counts, parameter_table, provenance_markdown
+
+    kb = load_knowledge()
+    if fmt is TableFormat.markdown:
+        print(provenance_markdown(kb))
+        return
+    counts, params = kind_counts(kb), parameter_table(kb)
+    if fmt is TableFormat.json:
+        print_json({"counts": counts.reset_index(names="entries").to_dict("records"), "parameters": params})
+        return
+
+    print_frame(counts.reset_index(names="entries"), title="knowledge-base values by provenance kind")
+    print_frame(params, title="model and experiment parameters")

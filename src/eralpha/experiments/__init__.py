@@ -3,7 +3,7 @@
 from ._aromatase import run_aromatase, system_ki
 from ._base import ExperimentResult, evaluate_expectations
 from ._binding import run_binding
-from ._cellular import run_cell_conditions, run_hormone_dependence, run_proliferation, run_transcription, run_western_blot
+from ._cellular import run_cell_conditions, run_hormone_dependence, run_proliferation, run_tissue_selectivity, run_transcription, run_western_blot
 from ._xenograft import run_xenograft, xenograft_scorecard_rows
 
 RUNNERS = {
@@ -13,14 +13,22 @@ RUNNERS = {
     "transcription": run_transcription,
     "proliferation": run_proliferation,
     "hormone_dependence": run_hormone_dependence,
+    "tissue_selectivity": run_tissue_selectivity,
     "xenograft": run_xenograft,
 }
 
 
 def run_experiment(scenario) -> ExperimentResult:
-    """Run a validated scenario; its expectations are added to the result's scorecard."""
-    result = RUNNERS[scenario.kind](scenario)
+    """Run a validated scenario (with its ``knowledge_overrides`` applied); its expectations are added to
+    the result's scorecard."""
+    from ..knowledge import knowledge_overrides
+
+    with knowledge_overrides(scenario.knowledge_overrides, origin=f"scenario {scenario.name}"):
+        result = RUNNERS[scenario.kind](scenario)
     result.scorecard = list(result.scorecard) + evaluate_expectations(scenario.expect, result.metrics)
+    if scenario.knowledge_overrides:
+        result.notes.append("knowledge-base values replaced for this run: "
+                            + ", ".join(f"{k} = {v}" for k, v in scenario.knowledge_overrides.items()))
     return result
 
 

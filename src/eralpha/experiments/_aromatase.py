@@ -15,6 +15,9 @@ from ._base import ExperimentResult, lognormal_noise, metric_rows
 
 __all__ = ["run_aromatase", "system_ki"]
 
+#: tolerance of a single published IC50 recovered from the simulated assay, and of a rounded '~Nx' ratio
+IC50_REL_TOL = 0.05
+RATIO_REL_TOL = 0.10
 _DPM_PER_NM = 2.2e4
 _BLANK_DPM = 150.0
 
@@ -80,28 +83,33 @@ def run_aromatase(s) -> ExperimentResult:
             if s.check_knowledge_base:
                 ref = kb.compound(c).aromatase_ic50_by_system[sysname]
                 if ref.low is not None:
-                    ok, target, tol = ref.low <= ic50 <= ref.high, f"[{ref.low:g}, {ref.high:g}]", "inside range"
+                    ok, target = ref.low <= ic50 <= ref.high, f"[{ref.low:g}, {ref.high:g}]"
+                    tol = "inside range — the published range; the system's Ki is calibrated to its geometric mid"
                 else:
-                    ok, target, tol = abs(ic50 - ref.value) <= 0.25 * ref.value, f"{ref.value:g}", "±25%"
+                    ok, target = abs(ic50 - ref.value) <= IC50_REL_TOL * ref.value, f"{ref.value:g}"
+                    tol = (f"±{IC50_REL_TOL:.0%} — the system's Ki is calibrated to this IC50, so the row checks the simulated "
+                           "assay (substrate depletion) and the 4PL fit, which stay within a few per cent")
                 scorecard.append({"id": f"aromatase.{c}.{sysname}.ic50", "quantity": f"{c} IC50 in {sysname.replace('_', ' ')}, tritiated-water assay (nM)",
                                   "source": ref.source, "target": target, "simulated": ic50, "tolerance": tol,
                                   "kind": "calibration", "passed": bool(ok)})
     fig.tight_layout()
-    # potency ratios anastrozole / letrozole, where both were measured in the same system
+    # letrozole's potency relative to anastrozole (IC50 ratio) where the seed states it for a system
     if s.check_knowledge_base and {"letrozole", "anastrozole"} <= set(s.compounds):
-        let, ana = kb.compound("letrozole").aromatase_ic50_by_system, kb.compound("anastrozole").aromatase_ic50_by_system
         for sysname in systems:
-            if (("letrozole", sysname) in ic50s) and (("anastrozole", sysname) in ic50s):
-                ratio = ic50s[("anastrozole", sysname)] / ic50s[("letrozole", sysname)]
-                lo = (ana[sysname].low or ana[sysname].value) / (let[sysname].high or let[sysname].value)
-                hi = (ana[sysname].high or ana[sysname].value) / (let[sysname].low or let[sysname].value)
-                exact = lo == hi
-                ok = abs(ratio - lo) <= 0.25 * lo if exact else lo <= ratio <= hi
-                metrics.append(metric_rows("potency_ratio", ratio, system=sysname))
-                scorecard.append({"id": f"aromatase.ratio.{sysname}", "quantity": f"anastrozole / letrozole IC50 ratio in {sysname.replace('_', ' ')}",
-                                  "source": let[sysname].source, "target": f"{lo:.3g}" if exact else f"[{lo:.3g}, {hi:.3g}]",
-                                  "simulated": ratio, "tolerance": "±25%" if exact else "inside range",
-                                  "kind": "calibration", "passed": bool(ok)})
+            claim = kb.assay_system(sysname).properties.get("letrozole_potency_vs_anastrozole")
+            if claim is None or ("letrozole", sysname) not in ic50s or ("anastrozole", sysname) not in ic50s:
+                continue
+            ratio = ic50s[("anastrozole", sysname)] / ic50s[("letrozole", sysname)]
+            metrics.append(metric_rows("potency_ratio", ratio, system=sysname))
+            if claim.low is not None:
+                ok, target = claim.low <= ratio <= claim.high, f"[{claim.low:g}, {claim.high:g}]"
+                tol = "inside range — the seed's stated relative potency"
+            else:
+                ok, target = abs(ratio - claim.value) <= RATIO_REL_TOL * claim.value, f"{claim.value:g}"
+                tol = f"±{RATIO_REL_TOL:.0%} — the seed gives '~{claim.value:g}x', a rounded figure"
+            scorecard.append({"id": f"aromatase.ratio.{sysname}", "quantity": f"anastrozole / letrozole IC50 ratio in {sysname.replace('_', ' ')}",
+                              "source": claim.source, "target": target, "simulated": ratio, "tolerance": tol,
+                              "kind": "calibration", "passed": bool(ok)})
     result = ExperimentResult(s.name, s.kind, tables={"wells": table}, figures={"inhibition_curves": fig}, metrics=pd.DataFrame(metrics), scorecard=scorecard)
     result.tables["ic50"] = result.metrics
     result.notes.append("Each system's inhibition constant is calibrated to its published IC50 through Cheng–Prusoff; "

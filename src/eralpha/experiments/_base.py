@@ -75,6 +75,8 @@ def evaluate_expectations(expectations, metrics: pd.DataFrame) -> list[dict]:
         if e.ratio_to is not None:
             value = value / _read_metric(metrics, e.metric, {**e.at, **e.ratio_to}, e.id)
         target, tolerance = e.target.describe()
+        if e.why:
+            tolerance = f"{tolerance} — {e.why}"
         rows.append(
             {
                 "id": e.id,

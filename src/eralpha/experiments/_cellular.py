@@ -21,7 +21,8 @@ from ..knowledge import load_knowledge
 from ..model._cell import GENES, assemble_cell_model, conc_param, split_compounds
 from ._base import ExperimentResult, lognormal_noise, metric_rows
 
-__all__ = ["run_cell_conditions", "run_western_blot", "run_transcription", "run_proliferation", "run_hormone_dependence"]
+__all__ = ["run_cell_conditions", "run_western_blot", "run_transcription", "run_proliferation", "run_hormone_dependence",
+           "run_tissue_selectivity", "TISSUE_OF"]
 
 PRE_EQUILIBRATION_H = 300.0
 
@@ -35,6 +36,7 @@ def run_cell_conditions(
     androstenedione: float = 0.0,
     seeding: float | None = None,
     washout_at: float | None = None,
+    tissue: str = "breast",
 ) -> SimulationResult:
     """Simulate every row of ``conditions`` (columns = compound names, values = nM) in ``cell_line``.
 
@@ -43,7 +45,7 @@ def run_cell_conditions(
     """
     compounds = [c for c in conditions.columns]
     ligands, inhibitors = split_compounds(compounds)
-    model = assemble_cell_model(cell_line=cell_line, ligands=ligands, inhibitors=inhibitors)
+    model = assemble_cell_model(cell_line=cell_line, ligands=ligands, inhibitors=inhibitors, tissue=tissue)
     kb = load_knowledge()
     events = [Event(0.0, conc_param(kb.compound(c).name), conditions[c].to_numpy(float)) for c in compounds]
     if seeding is not None:
@@ -258,3 +260,37 @@ def run_hormone_dependence(s) -> ExperimentResult:
     ax.legend(fontsize=7)
     fig.tight_layout()
     return ExperimentResult(s.name, s.kind, tables={"growth": pd.DataFrame(rows)}, figures={"growth": fig}, metrics=pd.DataFrame(metrics))
+
+
+# ------------------------------------------------------------------------------------------------
+#: readout tissue -> the tissue key of a ligand's intrinsic efficacy in the knowledge base
+TISSUE_OF = {"breast": "breast", "bone": "bone", "uterus": "endometrium"}
+
+
+def run_tissue_selectivity(s) -> ExperimentResult:
+    """ER-agonism index per tissue: coactivator-occupied ER per receptor with the ligand alone (no E2),
+    relative to the same cells with saturating oestradiol. Per receptor, so that a SERM that stabilises
+    ERα (more receptor) is not mistaken for a stronger agonist."""
+    rows = []
+    for tissue in s.tissues:
+        cond = pd.DataFrame({c: [0.0] + [s.concentration if k == c else 0.0 for k in s.compounds] for c in s.compounds})
+        e2 = np.array([s.reference_oestradiol] + [0.0] * len(s.compounds))
+        res = run_cell_conditions(s.cell_line, cond, [0.0, s.time], oestradiol=e2, tissue=TISSUE_OF[tissue])
+        per_receptor = res["ER_activity"][:, -1] / res["ER_total"][:, -1]
+        for i, c in enumerate(s.compounds, start=1):
+            rows.append({"tissue": tissue, "compound": c, "concentration": s.concentration,
+                         "agonism_index": per_receptor[i] / per_receptor[0]})
+    table = pd.DataFrame(rows)
+    metrics = [metric_rows("agonism_index", r.agonism_index, compound=r.compound, tissue=r.tissue) for r in table.itertuples()]
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    grid = table.pivot(index="compound", columns="tissue", values="agonism_index").reindex(columns=list(s.tissues))
+    grid.plot.bar(ax=ax, rot=0)
+    ax.set_ylabel("ER-agonism index (E2 = 1)")
+    ax.set_title(f"Tissue selectivity at {s.concentration:g} nM, no oestradiol")
+    fig.tight_layout()
+    result = ExperimentResult(s.name, s.kind, tables={"agonism": table}, figures={"tissue_selectivity": fig}, metrics=pd.DataFrame(metrics))
+    result.notes.append("Each tissue is the same receptor machinery with the ligand's intrinsic efficacy for that tissue "
+                        "(knowledge base: efficacy.breast / bone / endometrium); 1 = saturating oestradiol, 0 = pure antagonist.")
+    return result

@@ -16,7 +16,7 @@ test, p < 0.05) on per-animal values; a claim passes at >= 80 %.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -36,62 +36,50 @@ from ..pk._regimen import parse_route
 from ._base import ExperimentResult, lognormal_noise, metric_rows
 
 __all__ = ["run_xenograft", "simulate_studies", "build_studies", "StudyBatch", "SOLVER", "StudyData", "replicate_claims", "xenograft_scorecard_rows",
-           "shipped_xenograft_scenarios", "IN_VIVO", "PASS_FRACTION", "MOUSE_FREE_FRACTION"]
+           "shipped_xenograft_scenarios", "InVivo", "in_vivo", "PASS_FRACTION", "mouse_free_fraction"]
 
 PASS_FRACTION = 0.8
 ALPHA = 0.05
 SOLVER = SolverOptions(rtol=1e-4, atol=1e-6, initial_step=1e-2)
-_SEED000 = "seed 000_c9ee410b38e6d28c.txt (MIND protocol)"
-
-
-def _v(value: float, unit: str, source: str, note: str = "", kind: str = "assumed") -> Value:
-    return Value(value=value, unit=unit, source=source, note=note, kind=kind)
 
 
 @dataclass(frozen=True)
 class InVivo:
-    """In-vivo constants of the virtual lab, each with its provenance (units in the Value)."""
+    """In-vivo constants of the virtual lab; values, units and provenance live in the knowledge base
+    (``knowledge/data/parameters/xenograft.yaml``), so a scenario's ``knowledge_overrides`` reach them."""
 
-    proliferation_scale: Value = _v(
-        0.44, "1", "assumption (this work): in-vivo cycling is slower than in culture (nutrient, oxygen limits)",
-        "multiplies the cell model's mu_max in vivo; with cell_loss_rate gives vehicle MCF7 MIND tumours a doubling of ~1 week")
-    cell_loss_rate: Value = _v(
-        0.0067, "1/h", "seed 003_a63f80b31cf65195.txt (MCF-7Ca tumours regress on letrozole) with a ~65 % cell-loss factor "
-        "at full growth, the usual range for xenografts (Steel, Growth Kinetics of Tumours, 1977)",
-        "in-vivo death rate replacing the culture value; tuned so that oestrogen-deprived (letrozole) MCF-7Ca tumours "
-        "regress slowly (net about -0.01/day) while vehicle tumours double in ~1 week", kind="calibrated")
-    body_weight: Value = _v(0.025, "kg", _SEED000, "NSG mice ~25 g")
-    fu_oestradiol: Value = _v(0.04, "1", "assumption (this work): mice lack SHBG; E2 ~96 % albumin-bound",
-                              "free fraction of plasma oestradiol")
-    take_cv: Value = _v(0.5, "1", "assumption (this work)", "CV of the effective number of engrafted cells (tumour take)")
-    growth_cv: Value = _v(0.15, "1", "assumption (this work)", "CV of the per-animal in-vivo growth scale")
-    seeding_cv: Value = _v(0.8, "1", "assumption (this work)", "CV of each organ's metastatic seeding rate per animal")
-    photons_per_cell: Value = _v(100.0, "photons/s/cell", "assumption (this work): luciferase-tagged cells imaged on an IVIS",
-                                 "luminescence is proportional to viable cells")
-    background_whole_body: Value = _v(5e4, "photons/s", "assumption (this work)", "IVIS whole-body background flux")
-    background_ex_vivo: Value = _v(1e3, "photons/s", "assumption (this work)", "ex-vivo organ background flux")
-    caliper_cv: Value = _v(0.15, "1", "assumption (this work)", "caliper volume measurement noise")
-    weight_cv: Value = _v(0.1, "1", "assumption (this work)", "terminal tumour weight noise (blood, stroma)")
-    ihc_cv: Value = _v(0.25, "1", "assumption (this work)", "IHC / western quantification noise of ERα, pS2, growth-factor signalling")
-    ki67_nuclei: Value = _v(500, "nuclei", "assumption (this work)", "nuclei counted per tumour for the Ki67 index")
+    proliferation_scale: Value
+    cell_loss_rate: Value
+    body_weight: Value
+    fu_oestradiol_mouse: Value
+    take_cv: Value
+    growth_cv: Value
+    seeding_cv: Value
+    photons_per_cell: Value
+    background_whole_body: Value
+    background_ex_vivo: Value
+    background_cv: Value
+    caliper_cv: Value
+    tumour_density: Value
+    weight_cv: Value
+    ihc_cv: Value
+    ki67_nuclei: Value
+
+    @classmethod
+    def from_knowledge(cls) -> "InVivo":
+        kb = load_knowledge()
+        return cls(**{f.name: kb.parameter(f.name) for f in fields(cls)})
 
 
-IN_VIVO = InVivo()
+def in_vivo() -> InVivo:
+    """The in-vivo constants as the knowledge base holds them now (overrides included)."""
+    return InVivo.from_knowledge()
 
-#: Mouse plasma free fractions that replace pk.yaml's assumed value, with what they were tuned to.
-MOUSE_FREE_FRACTION: dict[str, Value] = {
-    "lasofoxifene": _v(0.1, "1", "seed 000_c9ee410b38e6d28c.txt, Table 1: lasofoxifene 10 mg/kg inhibits MCF7-Y537S MIND "
-                       "tumour growth more than fulvestrant 5 mg/mouse weekly (Lainé et al. 2021)",
-                       "calibrated: pk.yaml assumes the human-like 0.01 (not retrieved for mice), with which fulvestrant beat "
-                       "lasofoxifene; of 0.01 / 0.05 / 0.1 tried, 0.1 made the comparison significant in >= 80 % of studies",
-                       kind="calibrated"),
-    "imlunestrant": _v(0.1, "1", "seed 001_775ae29da5942b15.txt, 'In Vivo Superiority' (imlunestrant outperforms fulvestrant in Y537S models)",
-                       "calibrated: no mouse PK of imlunestrant was found, and pk.yaml's allometric placeholder with fu 0.01 gives "
-                       "~0.8 nM free drug at 10 mg/kg (below the Y537S Ki of 2.8 nM). The lasofoxifene value (0.1) was reused; of "
-                       "0.05 and 0.1 tried, 0.1 makes imlunestrant beat fulvestrant in >= 80 % of studies — so that row is a "
-                       "calibration row. It does not make the tumours regress (see docs/xenograft.md)",
-                       kind="calibrated"),
-}
+
+def mouse_free_fraction(compound: str) -> Value | None:
+    """The mouse plasma free fraction the xenograft lab uses instead of pk.yaml's, where one is set
+    (``fu_mouse_<compound>``, calibrated: see its note), else None."""
+    return load_knowledge().parameters.get(f"fu_mouse_{compound}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -182,7 +170,8 @@ def build_studies(s, replicates: int | None = None, seed: int | None = None) -> 
     plans = _arm_plans(s)
     ctx = _study_context(s, plans)
     model = assemble_tumour_model(ctx)
-    bw = IN_VIVO.body_weight.value
+    iv = in_vivo()
+    bw = iv.body_weight.value
     rows = [(r, p.name, k, p.cell_line) for r in range(R) for p in plans for k in range(p.group_size)]
     labels = pd.DataFrame(rows, columns=["replicate", "arm", "animal", "cell_line"])
     B = len(labels)
@@ -191,18 +180,18 @@ def build_studies(s, replicates: int | None = None, seed: int | None = None) -> 
     # --- host oestrogens ------------------------------------------------------------------------
     pellet = parse_dose(s.host.oestradiol_pellet).mg(bw) if s.host.oestradiol_pellet else None
     e2_pM = float(mouse_oestradiol(np.array([0.0]), pellet_mg=pellet, pellet_days=s.host.pellet_days)["e2_pM"].iloc[0])
-    params: dict[str, object] = {"conc_E2": e2_pM / 1000.0 * IN_VIVO.fu_oestradiol.value, "conc_A4": s.host.androstenedione}
+    params: dict[str, object] = {"conc_E2": e2_pM / 1000.0 * iv.fu_oestradiol_mouse.value, "conc_A4": s.host.androstenedione}
 
     # --- animals: tumour take, growth, seeding --------------------------------------------------
     def ln(cv: float, size) -> np.ndarray:
         return lognormal_noise(rng, size, cv)
 
-    growth = ln(IN_VIVO.growth_cv.value, B)
-    params["mu_max"] = model.parameter("mu_max").value * IN_VIVO.proliferation_scale.value * growth
-    params["death_rate"] = IN_VIVO.cell_loss_rate.value * growth
+    growth = ln(iv.growth_cv.value, B)
+    params["mu_max"] = model.parameter("mu_max").value * iv.proliferation_scale.value * growth
+    params["death_rate"] = iv.cell_loss_rate.value * growth
     for organ in ORGANS:
-        params[f"seed_{organ}"] = model.parameter(f"seed_{organ}").value * ln(IN_VIVO.seeding_cv.value, B)
-    initial = {"cells": s.cells_injected * ln(IN_VIVO.take_cv.value, B)}
+        params[f"seed_{organ}"] = model.parameter(f"seed_{organ}").value * ln(iv.seeding_cv.value, B)
+    initial = {"cells": s.cells_injected * ln(iv.take_cv.value, B)}
     if ctx.adaptation:
         adapted = labels["cell_line"].isin(ADAPTED_LINES).to_numpy()
         initial["adaptation"] = np.where(adapted, 1.0, 0.0)
@@ -218,7 +207,8 @@ def build_studies(s, replicates: int | None = None, seed: int | None = None) -> 
         L = ligand_id(compound)
         for fieldname, pname in pk_parameter_names(compound, pkm.compartments == 2).items():
             params[pname] = getattr(pk, fieldname)
-        fu = MOUSE_FREE_FRACTION.get(compound, pkm.fraction_unbound_plasma)
+        fu = mouse_free_fraction(compound)
+        fu = pkm.fraction_unbound_plasma if fu is None else fu
         params[f"fu_{L}"] = fu.value if fu is not None else 1.0
         params[f"kpuu_{L}"] = pkm.brain_to_plasma_unbound.value if pkm.brain_to_plasma_unbound else 1.0
         nmol_per_mg = 1e6 / molecular_weight(compound)
@@ -254,13 +244,13 @@ def simulate_studies(s, replicates: int | None = None, seed: int | None = None) 
 
 
 def _measure(s, res, labels, days, plans, rng, R, wall, ctx) -> StudyData:
-    iv = IN_VIVO
+    iv = in_vivo()
     B, T = res.batch_size, len(days)
     cells = res["cells"]
     mets = {o: res[f"met_{o}"] for o in ORGANS}
     burden = cells + sum(mets.values())
     ppc = iv.photons_per_cell.value
-    lum = burden * ppc * lognormal_noise(rng, (B, T), s.luminescence_cv) + iv.background_whole_body.value * lognormal_noise(rng, (B, T), 0.3)
+    lum = burden * ppc * lognormal_noise(rng, (B, T), s.luminescence_cv) + iv.background_whole_body.value * lognormal_noise(rng, (B, T), iv.background_cv.value)
     volume_true = res["tumour_volume"]
     volume = volume_true * lognormal_noise(rng, (B, T), iv.caliper_cv.value)
     over = volume > s.humane_endpoint_mm3
@@ -276,7 +266,7 @@ def _measure(s, res, labels, days, plans, rng, R, wall, ctx) -> StudyData:
     terminal = pd.DataFrame({
         "removed_day": np.where(over.any(axis=1), days[removed], np.nan),
         "last_day": days[removed],
-        "weight_mg": volume_true[at] * 1.0 * lognormal_noise(rng, B, iv.weight_cv.value),
+        "weight_mg": volume_true[at] * iv.tumour_density.value * lognormal_noise(rng, B, iv.weight_cv.value),
         "Ki67": rng.binomial(int(iv.ki67_nuclei.value), np.clip(res["Ki67"][at], 0, 1)) / iv.ki67_nuclei.value,
         "ER": ihc(res["ER_total"][at] / 100.0),
         "pS2": ihc(res["TFF1"][at]),
@@ -285,7 +275,7 @@ def _measure(s, res, labels, days, plans, rng, R, wall, ctx) -> StudyData:
         terminal["growth_factor"] = ihc(res["growth_factor_signal"][at])
     for o in ORGANS:
         terminal[f"met_{o}"] = mets[o][at] * ppc * lognormal_noise(rng, B, s.luminescence_cv) \
-            + iv.background_ex_vivo.value * lognormal_noise(rng, B, 0.3)
+            + iv.background_ex_vivo.value * lognormal_noise(rng, B, iv.background_cv.value)
     truth = {"cells": cells, "tumour_volume": volume_true, "ER_total": res["ER_total"], "TFF1": res["TFF1"],
              "net_growth_rate": res["net_growth_rate"]}
     for name in ("adaptation", "growth_factor_signal"):
@@ -347,7 +337,8 @@ def claim_rows(s, data: StudyData) -> list[dict]:
             "id": c.id, "quantity": c.quantity, "source": c.source,
             "target": f">= {PASS_FRACTION:.0%} of replicate studies significant",
             "simulated": frac,
-            "tolerance": f"one-sided Welch p < {ALPHA} ({_claim_text(c)}); {data.replicates} replicate studies",
+            "tolerance": f"one-sided Welch p < {ALPHA} ({_claim_text(c)}); {data.replicates} replicate studies — the seed "
+                         "claims a direction, not a size, so the row asks for a significant difference in most studies",
             "kind": c.kind, "passed": bool(frac >= PASS_FRACTION),
         })
     return rows
@@ -355,7 +346,10 @@ def claim_rows(s, data: StudyData) -> list[dict]:
 
 def replicate_claims(s, replicates: int = 200, seed: int | None = None) -> list[dict]:
     """Run ``replicates`` virtual studies of ``s`` (one batched simulation) and score its claims."""
-    return claim_rows(s, simulate_studies(s, replicates, seed))
+    from ..knowledge import knowledge_overrides
+
+    with knowledge_overrides(s.knowledge_overrides, origin=f"scenario {s.name}"):
+        return claim_rows(s, simulate_studies(s, replicates, seed))
 
 
 def shipped_xenograft_scenarios() -> list[Path]:
@@ -414,7 +408,7 @@ def run_xenograft(s) -> ExperimentResult:
     control = s.arms[0].name
     xa = XenograftAnalysis(luminescence="luminescence", control=control, mixed_model=False).fit(tables["growth"])
     wa = TumourWeightAnalysis(weight="weight_mg", control=control).fit(tables["terminal"])
-    ma = MetastasisAnalysis(control=control, threshold=IN_VIVO.background_ex_vivo.value * 3).fit(tables["metastasis"])
+    ma = MetastasisAnalysis(control=control, threshold=in_vivo().background_ex_vivo.value * 3).fit(tables["metastasis"])
     figures = {}
     fig, ax = plt.subplots(figsize=(7, 4.5))
     xa.plot(ax=ax)

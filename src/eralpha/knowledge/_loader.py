@@ -8,6 +8,8 @@ the offending value and what would be valid. Cross-references between files (a c
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import re
 from collections.abc import Iterator, Mapping
@@ -20,9 +22,9 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from ..errors import InputError, UnknownNameError
-from ._schema import AssaySystem, CellLine, Compound, PKModel, PublishedResult, Target, Value
+from ._schema import AssaySystem, CellLine, Compound, ModelParameter, PKModel, PublishedResult, Target, Value
 
-__all__ = ["KnowledgeBase", "load_knowledge", "DATA_DIR", "TISSUES", "ENTITY_KINDS"]
+__all__ = ["KnowledgeBase", "load_knowledge", "knowledge_overrides", "value_at", "DATA_DIR", "TISSUES", "ENTITY_KINDS", "PARAMETERS_DIR"]
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -38,6 +40,8 @@ ENTITY_KINDS: dict[str, tuple[str, type[BaseModel]]] = {
     "published": ("published.yaml", PublishedResult),
 }
 PK_FILE = "pk.yaml"  # optional: {compound: {species: PKModel fields}}, merged into Compound.pk
+#: model and experiment parameters: every *.yaml in this folder maps name -> ModelParameter fields
+PARAMETERS_DIR = "parameters"
 
 
 def _lookup_key(name: str) -> str:
@@ -70,7 +74,9 @@ def _validation_error(exc: ValidationError, *, file: Path, prefix: str) -> Input
     first = errors[0]
     path = ".".join(str(p) for p in (prefix, *first["loc"]) if p != "")
     message = first["msg"]
-    if first["type"] == "missing":
+    if first["type"] == "missing" and first["loc"] and first["loc"][-1] == "kind":
+        message = "this value has no 'kind': say whether it is measured, calibrated or assumed (there is no default)"
+    elif first["type"] == "missing":
         message = "this required field is missing"
     elif first["type"] == "extra_forbidden":
         message = "this field is not part of the schema"
@@ -92,6 +98,8 @@ def _valid_hint(error: Mapping[str, Any]) -> str | None:
         return "a number"
     if kind.startswith("string"):
         return "text" + (f" of at least {ctx['min_length']} characters" if "min_length" in ctx else "")
+    if kind == "missing" and error.get("loc") and error["loc"][-1] == "kind":
+        return "measured, calibrated or assumed"
     if kind == "missing":
         return "see the schema in eralpha/knowledge/_schema.py and docs/knowledge.md"
     if kind == "extra_forbidden":
@@ -106,8 +114,8 @@ def _validate(model: type[BaseModel], data: Any, *, file: Path, prefix: str) -> 
         raise _validation_error(exc, file=file, prefix=prefix) from None
 
 
-def _read_named_entities(path: Path, model: type[BaseModel]) -> dict[str, Any]:
-    """A file mapping ``name: {fields}``; the key is the entity's name."""
+def _read_named_entities(path: Path, model: type[BaseModel], named: bool = True) -> dict[str, Any]:
+    """A file mapping ``name: {fields}``; the key is the entity's name (a ``name`` field unless ``named=False``)."""
     raw = _read_yaml(path)
     if raw is None:
         return {}
@@ -129,7 +137,8 @@ def _read_named_entities(path: Path, model: type[BaseModel]) -> dict[str, Any]:
                 f"the entry's name '{body['name']}' differs from its key '{name}'", file=str(path),
                 field=f"{name}.name", value=body["name"], valid=f"'{name}' or leave 'name' out",
             )
-        entities[str(name)] = _validate(model, {**body, "name": str(name)}, file=path, prefix=str(name))
+        fields = {**body, "name": str(name)} if named else {k: v for k, v in body.items() if k != "name"}
+        entities[str(name)] = _validate(model, fields, file=path, prefix=str(name))
     return entities
 
 
@@ -175,6 +184,19 @@ def _merge_pk(path: Path, compounds: dict[str, Compound]) -> dict[str, Compound]
             pk[str(species)] = _validate(PKModel, body, file=path, prefix=f"{compound_name}.{species}")
         merged[name] = merged[name].model_copy(update={"pk": pk})
     return merged
+
+
+def _read_parameters(folder: Path) -> dict[str, ModelParameter]:
+    """Every ``*.yaml`` under ``parameters/``: name -> ModelParameter; a name may be defined only once."""
+    out: dict[str, ModelParameter] = {}
+    where: dict[str, Path] = {}
+    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+        for name, p in _read_named_entities(path, ModelParameter, named=False).items():
+            if name in out:
+                raise InputError(f"parameter '{name}' is also defined in {where[name].name}", file=str(path), field=name,
+                                 valid="one definition per parameter name across parameters/*.yaml")
+            out[name], where[name] = p, path
+    return out
 
 
 # --------------------------------------------------------------------------------------------------
@@ -241,12 +263,13 @@ class KnowledgeBase:
     assay_systems: dict[str, AssaySystem]
     published: dict[str, PublishedResult]
     data_dir: Path
+    parameters: dict[str, ModelParameter] = field(default_factory=dict)
     _index: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index: dict[str, dict[str, str]] = {}
         for kind, entities in self._collections().items():
-            file = str(self.data_dir / ENTITY_KINDS[kind][0])
+            file = str(self.data_dir / (ENTITY_KINDS[kind][0] if kind in ENTITY_KINDS else PARAMETERS_DIR))
             keys: dict[str, str] = {}
             for name, entity in entities.items():
                 for alias in (name, *getattr(entity, "synonyms", ())):
@@ -267,6 +290,7 @@ class KnowledgeBase:
             "cell_line": self.cell_lines,
             "assay_system": self.assay_systems,
             "published": self.published,
+            "parameter": self.parameters,
         }
 
     def _get(self, kind: str, name: str) -> Any:
@@ -293,6 +317,10 @@ class KnowledgeBase:
     def published_result(self, result_id: str) -> PublishedResult:
         return self._get("published", result_id)
 
+    def parameter(self, name: str) -> ModelParameter:
+        """A model / experiment parameter (``parameters/*.yaml``) by name, e.g. ``"coactivator"``."""
+        return self._get("parameter", name)
+
     def find(self, name: str) -> tuple[str, Any]:
         """Any entity by name: returns ``(kind, object)`` with kind one of :data:`ENTITY_KINDS`."""
         key = _lookup_key(name)
@@ -308,12 +336,153 @@ class KnowledgeBase:
         for kind, entities in self._collections().items():
             for name, entity in entities.items():
                 for path, v in _walk_values(entity):
+                    path = path or getattr(v, "module", "")  # a parameter is itself the value: show its module
                     rows.append(
                         dict(entity_kind=kind, entity=name, field=path, value=v.value, low=v.low, high=v.high,
                              unit=v.unit, kind=v.kind, source=v.source, note=v.note)
                     )
         columns = ["entity_kind", "entity", "field", "value", "low", "high", "unit", "kind", "source", "note"]
         return pd.DataFrame(rows, columns=columns)
+
+    def with_overrides(self, overrides: Mapping[str, Any], origin: str = "override") -> "KnowledgeBase":
+        """A copy with some values replaced: ``{"coactivator": 20, "lasofoxifene.er_binding.ERa_Y537S": 0.5}``.
+
+        A key is a parameter name or ``<entry>.<field path>`` as ``eralpha kb show`` lists it; a value is a
+        number (in the stored unit) or ``{value, unit}``. A replaced value becomes kind ``assumed`` with
+        source ``override (<origin>)`` and a note saying what it replaced.
+        """
+        kb = self
+        for key, new in overrides.items():
+            kb = _override_one(kb, str(key), new, origin)
+        return kb
+
+
+# --------------------------------------------------------------------------------------------------
+# overrides (from a scenario's ``knowledge_overrides``)
+# --------------------------------------------------------------------------------------------------
+
+
+def _override_value(old: Value, new: Any, key: str, origin: str) -> Value:
+    unit = old.unit
+    if isinstance(new, Mapping):
+        if "value" not in new or set(new) - {"value", "unit"}:
+            raise InputError("an override is a number or {value, unit}", field=f"knowledge_overrides.{key}", value=dict(new),
+                             valid="e.g. 0.5 or {value: 500, unit: pM}")
+        value, unit = new["value"], new.get("unit", old.unit)
+    else:
+        value = new
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise InputError("an override value must be a number", field=f"knowledge_overrides.{key}", value=value, valid="a number")
+    value = float(value)
+    if unit != old.unit:
+        from ..units import ureg
+
+        try:
+            value = float(ureg.Quantity(value, unit).to(old.unit).magnitude)
+        except Exception as exc:  # pint's errors: undefined or incompatible unit
+            raise InputError(f"cannot convert {unit!r} to the stored unit {old.unit!r} ({exc.__class__.__name__})",
+                             field=f"knowledge_overrides.{key}", value=unit, valid=f"a unit convertible to {old.unit}") from None
+    note = f"replaces {old.value:g} {old.unit} ({old.kind}; {old.source})"
+    return old.model_copy(update={"value": value, "low": None, "high": None, "kind": "assumed",
+                                  "source": f"override ({origin})", "note": note})
+
+
+def _replace_in(obj: Any, parts: list[str], new: Any, key: str, origin: str) -> Any:
+    if not parts:
+        if not isinstance(obj, Value):
+            raise InputError("the path does not end at a value", field=f"knowledge_overrides.{key}",
+                             valid="a path to one number, as `eralpha kb show <entry>` lists the fields")
+        return _override_value(obj, new, key, origin)
+    head, rest = parts[0], parts[1:]
+    if isinstance(obj, BaseModel) and not isinstance(obj, Value):
+        if head not in type(obj).model_fields:
+            raise UnknownNameError("field", head, list(type(obj).model_fields), field=f"knowledge_overrides.{key}")
+        return obj.model_copy(update={head: _replace_in(getattr(obj, head), rest, new, key, origin)})
+    if isinstance(obj, dict):
+        if head not in obj:
+            raise UnknownNameError("key", head, list(obj), field=f"knowledge_overrides.{key}")
+        return {**obj, head: _replace_in(obj[head], rest, new, key, origin)}
+    raise InputError(f"cannot descend into '{head}'", field=f"knowledge_overrides.{key}",
+                     valid="a path to one number, as `eralpha kb show <entry>` lists the fields")
+
+
+_ATTRIBUTE = {"compound": "compounds", "target": "targets", "cell_line": "cell_lines", "assay_system": "assay_systems",
+              "published": "published", "parameter": "parameters"}
+
+
+def _resolve(kb: KnowledgeBase, key: str) -> tuple[str, str, list[str]]:
+    """``key`` -> (entity kind, entry name, remaining field path): the longest prefix naming an entry wins
+    (published ids hold dots)."""
+    parts = key.split(".")
+    for i in range(len(parts), 0, -1):
+        prefix = ".".join(parts[:i])
+        for kind, index in kb._index.items():
+            name = index.get(_lookup_key(prefix))
+            if name is not None:
+                rest = parts[i:]
+                if kind == "compound" and rest[:1] == ["pk"]:
+                    raise InputError("PK values are read from pk.yaml by the PK layer; they cannot be overridden here",
+                                     field=f"knowledge_overrides.{key}", valid="a pharmacology, cell or experiment value")
+                return kind, name, rest
+    everything = [*kb.parameters, *(n for k, c in kb._collections().items() if k != "parameter" for n in c)]
+    raise UnknownNameError("knowledge-base entry or parameter", parts[0], everything, field=f"knowledge_overrides.{key}")
+
+
+def _override_one(kb: KnowledgeBase, key: str, new: Any, origin: str) -> KnowledgeBase:
+    from dataclasses import replace
+
+    kind, name, rest = _resolve(kb, key)
+    collection = dict(kb._collections()[kind])
+    collection[name] = _replace_in(collection[name], rest, new, key, origin)
+    return replace(kb, **{_ATTRIBUTE[kind]: collection})
+
+
+def value_at(kb: KnowledgeBase, key: str) -> Value:
+    """The Value a ``knowledge_overrides`` key points at (``"coactivator"``, ``"lasofoxifene.efficacy.bone"``)."""
+    kind, name, rest = _resolve(kb, key)
+    obj: Any = kb._collections()[kind][name]
+    for part in rest:
+        if isinstance(obj, dict) and part in obj:
+            obj = obj[part]
+        elif isinstance(obj, BaseModel) and not isinstance(obj, Value) and part in type(obj).model_fields:
+            obj = getattr(obj, part)
+        else:
+            raise UnknownNameError("field", part, list(obj) if isinstance(obj, dict) else list(type(obj).model_fields),
+                                   field=f"knowledge_overrides.{key}")
+    if not isinstance(obj, Value):
+        raise InputError("the path does not end at a value", field=f"knowledge_overrides.{key}")
+    return obj
+
+
+_OVERRIDES: contextvars.ContextVar[tuple[tuple[str, Any], ...]] = contextvars.ContextVar("eralpha_kb_overrides", default=())
+
+
+def _freeze(value: Any) -> Any:
+    return tuple(sorted(value.items())) if isinstance(value, Mapping) else value
+
+
+@contextlib.contextmanager
+def knowledge_overrides(overrides: Mapping[str, Any] | None, origin: str = "scenario"):
+    """Within the block, :func:`load_knowledge` returns the knowledge base with these values replaced
+    (so every model assembled and experiment run inside sees them). Nested blocks combine."""
+    if not overrides:
+        yield
+        return
+    items = _OVERRIDES.get() + tuple((str(k), _freeze(v), origin) for k, v in overrides.items())
+    _overridden(str(DATA_DIR.resolve()), items)  # validate now: a bad key fails where it is given
+    token = _OVERRIDES.set(items)
+    try:
+        yield
+    finally:
+        _OVERRIDES.reset(token)
+
+
+@functools.lru_cache(maxsize=32)
+def _overridden(data_dir: str, items: tuple) -> KnowledgeBase:
+    kb = _load_cached(data_dir)
+    for key, value, origin in items:
+        kb = kb.with_overrides({key: dict(value) if isinstance(value, tuple) else value}, origin)
+    return kb
 
 
 def _load(data_dir: Path) -> KnowledgeBase:
@@ -327,6 +496,7 @@ def _load(data_dir: Path) -> KnowledgeBase:
         loaded[kind] = _read_published(path) if kind == "published" else _read_named_entities(path, model)
     if (data_dir / PK_FILE).exists():
         loaded["compound"] = _merge_pk(data_dir / PK_FILE, loaded["compound"])
+    parameters = _read_parameters(data_dir / PARAMETERS_DIR)
     kb = KnowledgeBase(
         compounds=loaded["compound"],
         targets=loaded["target"],
@@ -334,6 +504,7 @@ def _load(data_dir: Path) -> KnowledgeBase:
         assay_systems=loaded["assay_system"],
         published=loaded["published"],
         data_dir=data_dir,
+        parameters=parameters,
     )
     _check_references(kb, data_dir)
     return kb
@@ -345,6 +516,12 @@ def _load_cached(data_dir: str) -> KnowledgeBase:
 
 
 def load_knowledge(data_dir: str | Path | None = None) -> KnowledgeBase:
-    """Load and validate the knowledge base (cached per folder); ``data_dir`` defaults to the shipped data."""
+    """Load and validate the knowledge base (cached per folder); ``data_dir`` defaults to the shipped data.
+
+    Inside a :func:`knowledge_overrides` block the shipped knowledge base comes with those values replaced.
+    """
     folder = Path(data_dir) if data_dir is not None else DATA_DIR
+    items = _OVERRIDES.get()
+    if items and data_dir is None:
+        return _overridden(str(folder.resolve()), items)
     return _load_cached(str(folder.resolve()))

@@ -20,6 +20,7 @@ __all__ = [
     "PublishedResult",
     "DrugClass",
     "ProvenanceKind",
+    "ModelParameter",
 ]
 
 ProvenanceKind = Literal["measured", "calibrated", "assumed"]
@@ -31,13 +32,19 @@ class _Frozen(BaseModel):
 
 
 class Value(_Frozen):
-    """One sourced number. ``low``/``high`` hold a published range (``value`` is then its geometric mid)."""
+    """One sourced number. ``low``/``high`` hold a published range (``value`` is then its geometric mid).
+
+    ``source`` is findable: a seed file (and table), a paper, a label or a dataset — or
+    ``assumption (this work): <reason>`` for an assumed value.
+    """
 
     value: float
     unit: str
     source: str = Field(min_length=3, description="seed file name (and table) or paper / label citation")
     note: str = Field("", description="assay or system, and anything a reader needs to interpret the value")
-    kind: ProvenanceKind = "measured"
+    # No default: a value is measured, calibrated (tuned to a stated target) or assumed (with the reason),
+    # and whoever adds it must say which.
+    kind: ProvenanceKind
     low: float | None = None
     high: float | None = None
 
@@ -48,6 +55,14 @@ class Value(_Frozen):
         if self.low is not None and not (self.low <= self.high):
             raise ValueError(f"range low {self.low} is above high {self.high}")
         return self
+
+
+class ModelParameter(Value):
+    """A number of the model or of a virtual experiment that belongs to no single compound, target or cell
+    line (files under ``knowledge/data/parameters/``): a Value plus the model module that uses it."""
+
+    module: str = Field(min_length=1, description="the model module or experiment that uses it")
+    description: str = ""
 
 
 class PKModel(_Frozen):

@@ -27,12 +27,11 @@ from __future__ import annotations
 
 from ..knowledge import load_knowledge
 from ._cell import variant_id
-from ._core import Expression, Model, Reaction, Species, assumed, calibrated
-from ._params import param
+from ._core import Expression, Model, Reaction, Species, assumed
+from ._params import kb_param, param
 
 __all__ = ["add_adaptation", "ADAPTED_LINES"]
 
-_SEED003 = "seed 003_a63f80b31cf65195.txt (LTLT-Ca: MCF-7Ca xenografts on letrozole > 56 weeks regrow)"
 #: cell lines that *are* the adapted state (harvested from tumours that regrew on letrozole)
 ADAPTED_LINES = ("LTLT-Ca",)
 
@@ -42,19 +41,10 @@ def add_adaptation(cell: Model, *, cell_line: str = "MCF-7Ca") -> Model:
     kb = load_knowledge()
     mod = "adaptation"
     ltlt = kb.cell_line("LTLT-Ca")
-    timing = calibrated(_SEED003, "tuned so that under continuous letrozole (10 µg/day sc, androstenedione-supplemented "
-                                  "ovariectomised mice) MCF-7Ca tumours regress first and regrow only after ~1 year")
-    params = [
-        param("k_adapt", 0.0013, "1/h", timing, module=mod, description="rate of adaptive reprogramming under oestrogen starvation"),
-        param("adapt_seed", 0.001, "1", timing, module=mod, description="pre-adapted share that starts the self-reinforcing loop"),
-        param("k_revert", 0.0002, "1/h", assumed("slow loss of the adapted state when ER signalling returns (LTLT-Ca cells keep their phenotype for months off letrozole)"), module=mod),
-        param("K_starvation", 0.2, "1", assumed("ER drive below which cells sense oestrogen starvation (a fifth of maximal target-gene drive)"), module=mod),
-        param("gf_basal", 1.0, "1", assumed("full growth-factor input of the parent line (the cell model's growth_factor_signal)"), module=mod),
-        param("gf_gain", 6.0, "1", calibrated(
-            _SEED003 + "; raised EGFR/HER2 and constitutive p38/MAPK in LTLT-Ca",
-            "fold rise of growth-factor signalling at full adaptation, tuned so adapted tumours regrow on letrozole but "
-            "grow more slowly than oestrogen-driven parents"), module=mod, description="growth-factor signalling gain"),
-    ]
+    # values, units and provenance: knowledge/data/parameters/tumour.yaml
+    params = [kb_param("k_adapt", "1/h", module=mod), kb_param("adapt_seed", "1", module=mod),
+              kb_param("k_revert", "1/h", module=mod), kb_param("K_starvation", "1", module=mod),
+              kb_param("gf_basal", "1", module=mod), kb_param("gf_gain", "1", module=mod)]
     rel = ltlt.properties["er_level_relative_to_parent"]
     params.append(param("er_loss", 1.0 - rel.value, "1", assumed(
         f"{rel.source}: LTLT-Ca ERα ≈ {rel.value:g} × parent", "fractional loss of ERα synthesis at full adaptation"),

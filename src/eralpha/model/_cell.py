@@ -27,13 +27,12 @@ from ..errors import InputError, UnknownNameError
 from ..knowledge import load_knowledge
 from ._core import Expression, Model, Species, assumed, calibrated, measured
 from ._motifs import bind_fixed_ligand, degrade, synthesise
-from ._params import from_value, half_life_to_rate, param
+from ._params import from_value, half_life_to_rate, kb_param, kb_value, param
 
 __all__ = ["CellContext", "assemble_cell_model", "ligand_id", "variant_id", "conc_param", "split_compounds", "GENES"]
 
 GENES = ("PGR", "TFF1", "GREB1", "CCND1")
 _ALIASES = {"oestradiol": "E2", "oestrone": "E1", "androstenedione": "A4", "4-hydroxytamoxifen": "OHT"}
-_DESIGN = "DESIGN.md (eralpha design guide)"
 
 
 def ligand_id(compound: str) -> str:
@@ -107,18 +106,18 @@ def _receptor(ctx: CellContext) -> Model:
     er = kb.target("ERa_WT")
     mod = "receptor"
     params = [
-        param("ER_total_0", 100.0, "nM", assumed(_DESIGN, "~1.5e5 ER per MCF-7 cell in ~2.5 pL of cell volume ≈ 100 nM"), module=mod,
-              description="ERα concentration of an untreated, hormone-free cell"),
+        kb_param("ER_total_0", "nM", module=mod),
         half_life_to_rate("kdeg_ER_apo", er.properties["apo_half_life"], module=mod, description="turnover of unliganded ERα"),
-        param("kon_ER", 10.0, "1/nM/h", assumed("typical nuclear-receptor association rate ~3e6 /M/s", "sets only how fast binding equilibrates"), module=mod),
+        kb_param("kon_ER", "1/nM/h", module=mod),
     ]
+    er_total_0 = params[0].value
     frags = Model()
     expressions = []
     species = []
     for target, frac in ctx.variant_mix.items():
         v = variant_id(target)
         params.append(param(f"frac_{v}", frac, "1", measured(f"cell line {ctx.cell_line}", "fraction of ERα synthesis from this allele"), module=mod))
-        species.append(Species(f"ER_{v}", 100.0 * frac, "nM", f"unliganded ERα {v}", mod))
+        species.append(Species(f"ER_{v}", er_total_0 * frac, "nM", f"unliganded ERα {v}", mod))
         frags = frags + synthesise(f"ER_{v}", f"ER_total_0 * kdeg_ER_apo * frac_{v}", module=mod) + degrade(f"ER_{v}", "kdeg_ER_apo", module=mod)
         for c in ctx.ligands:
             comp = kb.compound(c)
@@ -151,9 +150,7 @@ def _ligand_conc(compound: str) -> str:
 def _activity(ctx: CellContext) -> Model:
     kb = load_knowledge()
     mod = "activity"
-    params = [param("coactivator", 30.0, "nM", calibrated(
-        "constitutive activity ranking Y537S >> D538G > WT (Fanning 2016 eLife; Toy 2013 Nat Genet)",
-        "effective SRC-3 concentration; with Fanning's Kd values gives apo Y537S ~70% and D538G ~17% of the E2-bound WT occupancy"), module=mod)]
+    params = [kb_param("coactivator", "nM", module=mod)]
     terms = []
     for target in ctx.variant_mix:
         v = variant_id(target)
@@ -180,16 +177,15 @@ def _activity(ctx: CellContext) -> Model:
 
 def _transcription(ctx: CellContext) -> Model:
     mod = "transcription"
-    cal = calibrated("MCF-7 growth is half-maximal at ~10% of the maximal ER activity (receptor reserve: E2 EC50 for growth in pM vs Kd 0.26 nM)")
     params = [
-        param("K_ER_activity", 0.03, "1", cal, module=mod, description="ER activity giving half-maximal target-gene induction"),
-        param("kdeg_mRNA", math.log(2) / 4.0, "1/h", assumed("typical ER-target transcript half-life ~4 h"), module=mod),
+        kb_param("K_ER_activity", "1", module=mod),
+        half_life_to_rate("kdeg_mRNA", kb_value("mRNA_half_life"), module=mod, description="decay of ER target-gene transcripts"),
     ]
-    basal = {"PGR": 0.05, "TFF1": 0.1, "GREB1": 0.05, "CCND1": 0.1}
     species, frags = [], Model()
     for g in GENES:
-        params.append(param(f"basal_{g}", basal[g], "1", assumed("basal expression without ER activity, fraction of maximal induction"), module=mod))
-        species.append(Species(g, basal[g], "1", f"{g} mRNA, fraction of maximal E2 induction", mod))
+        basal = kb_param(f"basal_{g}", "1", module=mod)
+        params.append(basal)
+        species.append(Species(g, basal.value, "1", f"{g} mRNA, fraction of maximal E2 induction", mod))
         frags = frags + synthesise(g, f"kdeg_mRNA * (basal_{g} + (1 - basal_{g}) * ER_drive)", module=mod) + degrade(g, "kdeg_mRNA", module=mod)
     expr = Expression("ER_drive", "ER_activity / (ER_activity + K_ER_activity)", "1", "fractional target-gene drive", mod)
     return Model(species=tuple(species), parameters=tuple(params), expressions=(expr,)) + frags
@@ -199,7 +195,7 @@ def _escape(ctx: CellContext) -> Model:
     kb = load_knowledge()
     mod = "escape"
     line = kb.cell_line(ctx.cell_line)
-    gain = 1.0 if line.pik3ca == "WT" else 1.5
+    gain = 1.0 if line.pik3ca == "WT" else kb_value("pik3ca_gain_mutant").value  # knowledge/data/parameters/cell.yaml
     params = [
         param("growth_factor_signal", 1.0, "1", assumed("full serum = 1; stripped or serum-free lower"), module=mod),
         param("pik3ca_gain", gain, "1", assumed(f"PIK3CA {line.pik3ca}: activating hotspot mutants raise basal PI3K output ~1.5x"), module=mod),
@@ -278,9 +274,9 @@ def _aromatase(ctx: CellContext) -> Model:
     line = kb.cell_line(ctx.cell_line)
     params = [
         param("conc_A4", 0.0, "nM", assumed("set by the experiment"), module=mod, description="androstenedione in the medium"),
-        param("aromatase_E2_yield", 1.0 if line.aromatase_transfected else 0.0, "nM",
-              assumed("MCF-7Ca: aromatase makes intracellular E2 comparable to ~1 nM medium E2 at saturating androstenedione"), module=mod),
-        param("Km_aromatase", 40.0, "nM", assumed("androstenedione Km of human aromatase, tens of nM"), module=mod),
+        kb_param("aromatase_E2_yield", "nM", module=mod) if line.aromatase_transfected else
+        param("aromatase_E2_yield", 0.0, "nM", assumed(f"cell line {line.name}: no transfected aromatase"), module=mod),
+        kb_param("Km_aromatase", "nM", module=mod),
     ]
     denom = "Km_aromatase * (1"
     for c in ctx.inhibitors:

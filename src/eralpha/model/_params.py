@@ -7,7 +7,7 @@ import math
 from ..knowledge._schema import Value
 from ._core import Parameter, Provenance, assumed
 
-__all__ = ["from_value", "half_life_to_rate", "param"]
+__all__ = ["from_value", "half_life_to_rate", "param", "kb_param", "kb_value"]
 
 _KIND = {"measured": "measured", "calibrated": "calibrated", "assumed": "assumed"}
 
@@ -17,13 +17,36 @@ def _provenance(v: Value, extra: str = "") -> Provenance:
     return Provenance(_KIND[v.kind], v.source, note)
 
 
-def from_value(name: str, v: Value, unit: str, *, description: str = "", module: str = "", scale: float = 1.0) -> Parameter:
-    """A Parameter from a knowledge-base Value (converted to ``unit`` with pint when units differ)."""
+# model unit -> the pint-readable unit the knowledge base stores it in
+_KB_UNIT = {"1": "dimensionless", "cells": "count", "cells/mm^3": "count/mm^3"}
+
+
+def _convert(value: float, from_unit: str, to_unit: str) -> float:
     from ..units import ureg
 
-    value = v.value
-    if v.unit != unit:
-        value = float(ureg.Quantity(value, v.unit).to(unit).magnitude)
+    target = _KB_UNIT.get(to_unit, to_unit)
+    if from_unit in (to_unit, target):
+        return value
+    return float(ureg.Quantity(value, from_unit).to(target).magnitude)
+
+
+def kb_value(name: str) -> Value:
+    """A model / experiment parameter's Value from the knowledge base (``knowledge/data/parameters/``)."""
+    from ..knowledge import load_knowledge
+
+    return load_knowledge().parameter(name)
+
+
+def kb_param(name: str, unit: str, *, module: str | None = None, description: str | None = None, model_name: str | None = None) -> Parameter:
+    """A Parameter whose value, unit and provenance are the knowledge base's parameter ``name``."""
+    v = kb_value(name)
+    return Parameter(model_name or name, _convert(v.value, v.unit, unit), unit, _provenance(v),
+                     v.description if description is None else description, v.module if module is None else module)
+
+
+def from_value(name: str, v: Value, unit: str, *, description: str = "", module: str = "", scale: float = 1.0) -> Parameter:
+    """A Parameter from a knowledge-base Value (converted to ``unit`` with pint when units differ)."""
+    value = _convert(v.value, v.unit, unit)
     return Parameter(name, value * scale, unit, _provenance(v), description, module)
 
 

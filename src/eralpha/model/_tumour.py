@@ -34,14 +34,12 @@ from ..errors import InputError
 from ..knowledge import load_knowledge
 from ._cell import CellContext, assemble_cell_model, conc_param, ligand_id, split_compounds
 from ._core import Expression, Model, Reaction, Species, assumed
-from ._params import param
+from ._params import kb_param, param
 
 __all__ = ["TumourContext", "assemble_tumour_model", "ORGANS", "depot_species", "plasma_species",
            "split_compounds", "organ_copy"]
 
 ORGANS = ("lung", "liver", "bone", "brain")
-_DESIGN = "DESIGN.md (eralpha design guide), 'Tumour, xenograft and patient'"
-_SEED000 = "seed 000_c9ee410b38e6d28c.txt (MIND xenograft protocol)"
 
 
 def depot_species(compound: str) -> str:
@@ -133,17 +131,10 @@ def organ_copy(cell: Model, suffix: str, *, renamed_parameters: dict[str, str], 
 
 def _metastasis(cell: Model, ctx: TumourContext, drugs: tuple[str, ...]) -> Model:
     mod = "metastasis"
-    params = [
-        param("capacity_met", 2e8, "cells", assumed(_DESIGN, "carrying capacity of one organ's metastatic burden; not fitted"),
-              module=mod),
-    ]
+    params = [kb_param("capacity_met", "cells", module=mod)]
     species, reactions, exprs = [], [], []
-    share = {"lung": 1.0, "liver": 0.5, "bone": 0.5, "brain": 0.2}
     for organ in ctx.organs:
-        params.append(param(f"seed_{organ}", 2e-7 * share[organ], "1/h", assumed(
-            "MIND xenografts of MCF7 metastasise spontaneously to lung, liver, bone and brain (seed 000; Sflomos et al. 2016 Cancer Cell)",
-            f"cells reaching the {organ} per primary cell per hour; relative organ shares lung > liver = bone > brain; not fitted"),
-            module=mod, description=f"seeding rate of {organ} metastases"))
+        params.append(kb_param(f"seed_{organ}", "1/h", module=mod))
     for organ in ctx.organs:
         name = f"met_{organ}"
         if organ == "brain" and ctx.brain_biology:
@@ -170,9 +161,9 @@ def _metastasis(cell: Model, ctx: TumourContext, drugs: tuple[str, ...]) -> Mode
 def _readouts(ctx: TumourContext) -> Model:
     mod = "readouts"
     params = (
-        param("cells_per_mm3", 1e6, "cells/mm^3", assumed("~10^6 tumour cells per mm³ (cell volume ~1 pL with stroma)"), module=mod),
-        param("ki67_basal", 0.03, "1", assumed("Ki67-positive fraction of a non-cycling, hormone-deprived tumour"), module=mod),
-        param("ki67_max", 0.6, "1", assumed("Ki67-positive fraction at maximal proliferation (MCF7 xenografts with E2 ~40-60 %)"), module=mod),
+        kb_param("cells_per_mm3", "cells/mm^3", module=mod),
+        kb_param("ki67_basal", "1", module=mod),
+        kb_param("ki67_max", "1", module=mod),
     )
     exprs = [
         Expression("tumour_volume", "cells / cells_per_mm3", "mm^3", "primary tumour volume", mod),
@@ -205,10 +196,9 @@ def assemble_tumour_model(context: TumourContext | None = None, **kwargs) -> Mod
         model = model.parameter_to_expression(Expression(
             conc_param(c), f"fu_{L} * plasma_{L} / Vc_{L}", "nM", f"free {c} in plasma and tumour (fu × C)", f"pk_{L}"))
     model = model + _metastasis(cell, ctx, drugs) + _readouts(ctx)
-    model = model.with_parameters({"capacity": 1e10})
+    capacity = kb_param("capacity_tumour", "cells", model_name="capacity", module="growth")
     model = replace(model, parameters=tuple(
-        replace(p, provenance=assumed(_DESIGN, "primary-tumour carrying capacity ~10 cm³ (Gompertz-like plateau far above the 1500 mm³ humane end-point)"))
-        if p.name == "capacity" else p for p in model.parameters))
+        replace(p, value=capacity.value, provenance=capacity.provenance) if p.name == "capacity" else p for p in model.parameters))
     obs = list(cell.observables) + ["tumour_volume", "Ki67"] + [f"met_{o}" for o in ctx.organs]
     obs += [conc_param(c) for c in drugs]
     if ctx.adaptation:

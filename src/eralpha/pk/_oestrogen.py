@@ -37,8 +37,8 @@ __all__ = ["AROMATASE_IC50_MCF7CA", "IN_VIVO_KI_FACTOR", "PostmenopausalOestroge
 
 _SEED003 = "seed 003_a63f80b31cf65195.txt, aromatase IC50 table (MCF-7Ca breast cancer cells, transfected)"
 AROMATASE_IC50_MCF7CA: dict[str, Value] = {
-    "letrozole": Value(value=0.07, unit="nM", source=_SEED003, note="intact-cell tritiated-water assay"),
-    "anastrozole": Value(value=0.90, low=0.82, high=0.99, unit="nM", source=_SEED003,
+    "letrozole": Value(value=0.07, unit="nM", kind="measured", source=_SEED003, note="intact-cell tritiated-water assay"),
+    "anastrozole": Value(value=0.90, low=0.82, high=0.99, unit="nM", kind="measured", source=_SEED003,
                          note="range 0.82-0.99 nM; geometric mid"),
 }
 IN_VIVO_KI_FACTOR = Value(
@@ -51,7 +51,7 @@ IN_VIVO_KI_FACTOR = Value(
 class PostmenopausalOestrogen:
     """Parameters of the postmenopausal steroid pool (half-lives in h)."""
 
-    baseline_e2: Value = Value(value=25.7, unit="pmol/L", source="Dixon et al. 2008, J Clin Oncol 26:1671",
+    baseline_e2: Value = Value(value=25.7, unit="pmol/L", kind="measured", source="Dixon et al. 2008, J Clin Oncol 26:1671",
                                note="mean baseline plasma E2 of 54 postmenopausal women (range 3-91)")
     e1_half_life: Value = Value(value=1.0, unit="h", kind="assumed", source="assumption (this work)",
                                 note="fast plasma turnover; only the time to a new steady state depends on it")

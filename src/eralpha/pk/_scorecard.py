@@ -89,7 +89,7 @@ def _exposure_rows() -> list[dict]:
                 continue
             unit = _UNITS[key]
             scale = float(Q_(1.0, target.unit).to(unit).magnitude)
-            t = Value(value=target.value * scale, unit=unit, source=target.source,
+            t = Value(value=target.value * scale, unit=unit, source=target.source, kind=target.kind,
                       low=None if target.low is None else target.low * scale,
                       high=None if target.high is None else target.high * scale)
             sim = _simulated(compound, key, t)

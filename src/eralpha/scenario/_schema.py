@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ._fields import Conc, ConcList, Hours, HoursList
 
-__all__ = ["Expectation", "Target", "SCENARIO_MODELS", "Scenario", "ScenarioBase"]
+__all__ = ["Expectation", "Target", "Falsifier", "SCENARIO_MODELS", "Scenario", "ScenarioBase"]
 
 SCHEMA_VERSION = 1
 
@@ -67,8 +67,38 @@ class Target(_Strict):
         return f"<= {self.max:g}", "upper bound"
 
 
+class Falsifier(_Strict):
+    """The knowledge-base value a row rests on, and a change of it that must make the row fail.
+
+    ``parameter`` is a key of ``knowledge_overrides`` (a parameter name or ``<entry>.<field path>``);
+    ``scale`` multiplies its value (or ``value`` replaces it). tests/test_scorecard_can_fail.py runs the change for a sample of rows.
+    """
+
+    parameter: str = Field(min_length=1)
+    scale: float | None = Field(None, gt=0)
+    value: float | None = None  # or set it outright (a zero efficacy cannot be scaled)
+    also: list[str] = Field(default_factory=list)  # further keys changed the same way (a row resting on two values)
+
+    @model_validator(mode="after")
+    def _changes_something(self) -> "Falsifier":
+        if (self.scale is None) == (self.value is None):
+            raise ValueError("give either scale (a factor) or value (the new value)")
+        if self.scale == 1:
+            raise ValueError("scale 1 changes nothing; give the factor that should make the row fail")
+        return self
+
+    def override(self, current: dict[str, float]) -> dict[str, float]:
+        """The ``knowledge_overrides`` entries that apply this change to values now ``current`` (key -> value)."""
+        keys = [self.parameter, *self.also]
+        return {k: current[k] * self.scale if self.scale is not None else float(self.value) for k in keys}
+
+
 class Expectation(_Strict):
-    """A quantitative claim: a metric of the experiment, where to read it, and its target."""
+    """A quantitative claim: a metric of the experiment, where to read it, and its target.
+
+    ``why`` says why the tolerance is as wide as it is (it is printed with the tolerance);
+    ``falsified_by`` names the value the row rests on and a change of it that must make the row fail.
+    """
 
     id: str
     quantity: str
@@ -78,6 +108,8 @@ class Expectation(_Strict):
     target: Target
     source: str = Field(min_length=3)
     kind: Literal["calibration", "prediction"]
+    why: str = ""
+    falsified_by: Falsifier | None = None
 
 
 class ScenarioBase(_Strict):
@@ -88,6 +120,8 @@ class ScenarioBase(_Strict):
     source: str = ""  # the protocol / seed it mirrors
     seed: int = Field(0, ge=0)
     expect: list[Expectation] = Field(default_factory=list)
+    # replace knowledge-base values for this run only: {parameter or <entry>.<field path>: number or {value, unit}}
+    knowledge_overrides: dict[str, float | dict[str, float | str]] = Field(default_factory=dict)
 
 
 class BindingScenario(ScenarioBase):
@@ -180,8 +214,22 @@ class HormoneDependenceScenario(CellScenario):
     seeding_density: float = Field(3000.0, gt=0)
 
 
+class TissueSelectivityScenario(ScenarioBase):
+    """Tissue ER-agonism index of SERMs and SERDs: ER activity per receptor with the ligand alone (no
+    oestradiol), relative to saturating oestradiol, in each tissue's receptor context (breast, bone, uterus)."""
+
+    kind: Literal["tissue_selectivity"]
+    cell_line: str = "MCF7"
+    compounds: list[str]
+    concentration: Conc = 1000.0  # the ligand, alone
+    reference_oestradiol: Conc = 10.0  # the full-agonist reference
+    tissues: list[Literal["breast", "bone", "uterus"]] = ["breast", "bone", "uterus"]
+    time: Hours = 24.0
+
+
 Scenario = Annotated[
     Union[
+        TissueSelectivityScenario,
         BindingScenario,
         WesternBlotScenario,
         TranscriptionScenario,
@@ -199,4 +247,5 @@ SCENARIO_MODELS = {
     "proliferation": ProliferationScenario,
     "aromatase": AromataseScenario,
     "hormone_dependence": HormoneDependenceScenario,
+    "tissue_selectivity": TissueSelectivityScenario,
 }

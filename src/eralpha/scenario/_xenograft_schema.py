@@ -28,7 +28,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..errors import InputError, UnknownNameError
 from ._fields import Conc, Hours
-from ._schema import ScenarioBase, _Strict
+from ._schema import Falsifier, ScenarioBase, _Strict
 
 __all__ = ["XenograftScenario", "DrugSpec", "ArmSpec", "HostSpec", "ClaimSpec", "READOUTS",
            "parse_xenograft_scenario", "load_xenograft_scenario"]
@@ -105,6 +105,7 @@ class ClaimSpec(_Strict):
     than: str | None = None  # the comparator arm (None for within-arm regression / regrowth)
     alternative: Literal["less", "greater"] = "less"
     day: Hours | None = None  # time of the early read-out for regression / regrowth (from randomisation)
+    falsified_by: Falsifier | None = None  # the value the claim rests on, and a change that must make it fail
 
 
 class XenograftScenario(ScenarioBase):

@@ -59,14 +59,15 @@ class Translation:
 
 def _last_week(compound: str, species: str, regimen: Regimen, days: int) -> tuple[np.ndarray, np.ndarray]:
     """Free plasma concentration over the last week; the mouse uses the xenograft lab's free fraction."""
-    from ..experiments._xenograft import MOUSE_FREE_FRACTION
+    from ..experiments._xenograft import mouse_free_fraction
 
     times = np.arange((days - 7) * 24.0, days * 24.0 + 0.25, 0.25)
     res = simulate_pk(compound, species, regimen, times, subjects=1, seed=None)
     free = res.concentrations["free_nM"].to_numpy()
     fu = pk_model(compound, species).fraction_unbound_plasma
-    if species == "mouse" and compound in MOUSE_FREE_FRACTION and fu is not None:
-        free = free * MOUSE_FREE_FRACTION[compound].value / fu.value
+    lab_fu = mouse_free_fraction(compound) if species == "mouse" else None
+    if lab_fu is not None and fu is not None:
+        free = free * lab_fu.value / fu.value
     return times, free
 
 
