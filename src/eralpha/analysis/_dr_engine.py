@@ -195,6 +195,8 @@ class JointFit:
     pooled_sigma2: float | None = None  # residual variance pooled over separately fitted curves
     # profile intervals are costly and the fit is immutable, so each is computed once
     profiles: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    # why a profile bound is NaN, per (index, level)
+    profile_notes: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def profile(self, index: int, level: float = 0.95) -> tuple[float, float]:
         key = (index, level)
@@ -429,8 +431,11 @@ def profile_interval(fit: JointFit, index: int, level: float = 0.95, max_doublin
     """Profile-likelihood interval for one global parameter (R's ``confint`` on an ``nls`` fit).
 
     Bounds where the profile never crosses the cutoff inside the search range come back as
-    -inf / +inf (or 0 for a positive parameter), the way an open-ended profile is reported.
+    -inf / +inf (or 0 for a positive parameter), the way an open-ended profile is reported; a bound
+    that cannot be located (the profile is not monotone there, or the refits fail) is NaN, with the
+    reason in ``fit.profile_notes``. Never an exception.
     """
+    key = (index, level)
     if fit.status != "converged":
         return float("nan"), float("nan")
     problem = fit.problem()
@@ -438,33 +443,68 @@ def profile_interval(fit: JointFit, index: int, level: float = 0.95, max_doublin
     t = stats.t.ppf(0.5 + level / 2.0, fit.df)
     target = fit.rss + fit.sigma2 * t * t
     est, se = float(fit.theta[index]), float(fit.std_errors[index])
+    if not (np.isfinite(se) and se > 0 and np.isfinite(target)):
+        fit.profile_notes[key] = "no finite standard error to scale the profile search"
+        return float("nan"), float("nan")
     positive = bool(fit.layout.is_positive()[index])
-    warm = {"theta": fit.theta.copy()}
+    solved: dict[float, tuple[np.ndarray, float]] = {est: (fit.theta.copy(), fit.rss)}
 
     def excess(value: float) -> float:
-        theta, rss, _ = _solve(problem, warm["theta"], lo, hi, frozen={index: value})
-        warm["theta"] = theta
-        return rss - target
+        # the profile RSS is a minimum over the other parameters: take the best of local solves started
+        # at the optimum and at the nearest profiled points on either side (one start alone can land in
+        # a worse local minimum and make the profile look non-monotone)
+        if value in solved:
+            return solved[value][1] - target
+        starts = [fit.theta]
+        below = [v for v in solved if v < value]
+        above = [v for v in solved if v > value]
+        starts += [solved[max(below)][0]] if below else []
+        starts += [solved[min(above)][0]] if above else []
+        best_theta, best_rss = fit.theta, float("inf")
+        for start in starts:
+            theta, rss, _ = _solve(problem, start, lo, hi, frozen={index: value})
+            if np.isfinite(rss) and rss < best_rss:
+                best_theta, best_rss = theta, rss
+        if not np.isfinite(best_rss):
+            return float("nan")
+        solved[value] = (best_theta, best_rss)
+        return best_rss - target
 
     def point(m: float) -> float:
-        return est * float(np.exp(m * se / est)) if positive else est + m * se
+        with np.errstate(over="ignore"):
+            return est * float(np.exp(m * se / est)) if positive else est + m * se
 
-    bounds = []
-    for direction in (-1.0, 1.0):
-        warm["theta"] = fit.theta.copy()
-        inner, m = 0.0, 0.5
-        found = None
+    def locate(direction: float) -> float:
+        open_end = (0.0 if positive else -np.inf) if direction < 0 else np.inf
+        inner, m = est, 0.5
         for _ in range(max_doublings):
             v = point(direction * m)
-            if excess(v) > 0:
-                found = v
-                break
-            inner, m = m, m * 2.0
-        if found is None:
-            bounds.append((0.0 if positive else -np.inf) if direction < 0 else np.inf)
-            continue
-        a, b = point(direction * inner), found
-        warm["theta"] = fit.theta.copy()
-        root = optimize.brentq(excess, min(a, b), max(a, b), xtol=1e-10 * max(abs(est), 1e-12), rtol=1e-10)
-        bounds.append(float(root))
-    return bounds[0], bounds[1]
+            if not np.isfinite(v) or (positive and v <= 0.0):
+                return open_end
+            f = excess(v)
+            if f > 0:
+                return _root(inner, v)
+            if np.isfinite(f):
+                inner = v
+            m *= 2.0
+        return open_end
+
+    def _root(a: float, b: float) -> float:
+        fa = excess(a)
+        if not fa < 0:  # a worse local minimum at the inner point: fall back on a scan from the optimum
+            grid = np.linspace(est, b, 17)[1:]
+            fs = [excess(float(v)) for v in grid]
+            a = est
+            for v, f in zip(grid, fs):
+                if f > 0:
+                    b = float(v)
+                    break
+                if np.isfinite(f):
+                    a = float(v)
+        try:
+            return float(optimize.brentq(excess, min(a, b), max(a, b), xtol=1e-10 * max(abs(est), 1e-12), rtol=1e-10))
+        except (ValueError, RuntimeError) as exc:
+            fit.profile_notes[key] = f"profile bound between {min(a, b):.6g} and {max(a, b):.6g} not located ({exc})"
+            return float("nan")
+
+    return locate(-1.0), locate(1.0)

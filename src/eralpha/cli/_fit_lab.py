@@ -10,11 +10,12 @@ import typer
 
 from ..errors import InputError, UnknownNameError
 from ._app import FORMAT_OPTION, OutputFormat, console, fit_app, print_frame, print_json
+from ._options import writable_output
 
 # options every lab-assay command shares
 _UNIT = typer.Option("nM", "--unit", help="Unit of the concentration column.")
 _COLUMN = typer.Option([], "--column", help="Rename an input column, KEY=NAME (repeatable), e.g. --column target=ERa.")
-_PLOT = typer.Option(None, "--plot", help="Write a PNG of the data and fitted curves here.")
+_PLOT = typer.Option(None, "--plot", help="Write a PNG of the data and fitted curves here.", callback=writable_output)
 
 
 def _columns(defaults: Any, items: list[str]) -> Any:

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
+from ..errors import InputError
 from ._app import app, console, print_frame
+from ._options import max_memory_option
 
 
 @app.command("run")
@@ -15,8 +17,16 @@ def run(
     runs_dir: Path | None = typer.Option(None, "--runs-dir", help="Runs folder (default ./eralpha-runs or $ERALPHA_RUNS)."),
     seed: int | None = typer.Option(None, "--seed", help="Override the scenario's random seed."),
     force: bool = typer.Option(False, "--force", help="Run again even if this scenario and seed already finished."),
+    max_memory: str | None = max_memory_option(),
 ) -> None:
     """Run a scenario: tables (Parquet + CSV), figures, scorecard rows, manifest and report.html."""
+    from ..resources import memory_limit
+
+    with memory_limit(max_memory):
+        _run(scenario, runs_dir, seed, force)
+
+
+def _run(scenario: Path, runs_dir: Path | None, seed: int | None, force: bool) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -26,7 +36,7 @@ def run(
     spec = read_yaml(scenario)
     if seed is not None:
         spec = {**spec, "seed": seed}
-    run_seed = int(spec.get("seed", 0))
+    run_seed = _seed(spec.get("seed", 0), scenario)
     done = RunWriter.find_completed(runs_dir, scenario_hash(spec), run_seed)
     if done is not None and not force:
         console.print(f"already finished with this scenario and seed: {done}  (use --force to run again)")
@@ -53,6 +63,15 @@ def run(
     for n, t in tables.items():
         if n in ("ki", "ic50", "metrics", "summary"):
             print_frame(t.head(30), title=n)
+
+
+def _seed(value, scenario: Path) -> int:
+    """The run's seed: a whole number >= 0, checked before anything runs."""
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())) \
+            or value < 0:
+        raise InputError("the seed must be a whole number >= 0", file=str(scenario), field="seed", value=value,
+                         valid="e.g. seed: 11")
+    return int(value)
 
 
 def _run_experiment(path: Path, spec: dict):

@@ -23,8 +23,13 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
         raise InputError("scenario file not found", file=str(path), valid="a path to a .yaml scenario (see scenarios/)")
+    if path.is_dir():
+        raise InputError("is a directory, not a scenario file", file=str(path), valid=scenario_files_in(path))
     try:
         data = yaml.safe_load(path.read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the scenario ({exc.__class__.__name__}: {getattr(exc, 'strerror', None) or exc})",
+                         file=str(path), valid="a readable UTF-8 .yaml file") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -32,6 +37,14 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError("a scenario must be a mapping of fields (kind, name, …)", file=str(path))
     return data
+
+
+def scenario_files_in(folder: Path, shown: int = 12) -> str:
+    """'one of a.yaml, b.yaml …' for the scenario files in ``folder`` (what to pass instead of it)."""
+    names = sorted(p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+    if not names:
+        return "a .yaml scenario file (this folder has none)"
+    return f"one of the {len(names)} .yaml files in it: " + ", ".join(names[:shown]) + (" …" if len(names) > shown else "")
 
 
 def _field_path(loc: tuple) -> str:
