@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import InputError
 from ..experiments import ExperimentResult, run_experiment
 from ..scenario import SCENARIO_MODELS, load_scenario, read_yaml, shipped_scenarios
 from ..store import SCORECARD_FIELDS
@@ -96,7 +97,11 @@ def collect_scorecard(
     for name, fn in extra_sources().items():
         jobs.append((name, lambda fn=fn: (fn(), None)))
     if only:
+        names = [j[0] for j in jobs]
         jobs = [j for j in jobs if only in j[0]]
+        if not jobs:
+            raise InputError(f"no scorecard job's name contains '{only}'", field="--only", value=only,
+                             valid="a part of one of: " + ", ".join(names))
     rows, results, timings = [], [], {}
     iterator = progress_bar(jobs, total=len(jobs), description="scorecard") if progress else jobs
     for name, job in iterator:
