@@ -79,7 +79,10 @@ def _run_experiment(path: Path, spec: dict):
     from ..scenario import parse_scenario
 
     scenario = parse_scenario(spec, file=str(path))
-    result = run_experiment(scenario)
+    try:
+        result = run_experiment(scenario)
+    except InputError as exc:  # an error found while running (too big, …) still names the scenario file
+        raise exc.anchored(file=str(path)) from None
     tables = dict(result.tables)
     if not result.metrics.empty:
         tables["metrics"] = result.metrics

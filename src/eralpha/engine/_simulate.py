@@ -16,6 +16,7 @@ import pandas as pd
 
 from ..errors import InputError, SolverError, UnknownNameError
 from ..model._core import Model
+from ..resources import check_memory
 from ._codegen import CompiledModel, compile_model
 
 __all__ = ["SolverOptions", "Event", "SimulationResult", "simulate"]
@@ -210,6 +211,9 @@ def simulate(
         ev_val[:, i] = np.broadcast_to(np.asarray(e.value, dtype=float), (B,))
 
     T, n, k = len(times), len(m.species), len(m.observables)
+    check_memory(8.0 * B * (T * (n + k) + len(ordered) + n + P.shape[1]),
+                 f"a batch of {B} parameter sets × {T} output times × {n + k} species and observables",
+                 field="times" if T > B else "batch")
     states = np.empty((B, T, n))
     obs = np.empty((B, T, k))
     status = np.zeros(B, dtype=np.int64)
