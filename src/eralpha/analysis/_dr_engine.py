@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize, stats
 
+from ..errors import PlausibilityError
 from ._dr_models import DoseResponseModel
 
 __all__ = ["CurveData", "Layout", "JointFit", "fit_joint", "profile_interval"]
@@ -399,7 +400,50 @@ def fit_joint(
     rss = problem.rss(theta)
     cov, why = _covariance(problem, theta, rss, df, se_method)
     status = "ambiguous" if why else "converged"
+    if status == "converged":
+        check_fitted_mean(problem, theta, lo, hi)
     return JointFit(layout, curves, theta, rss, n, df, cov, status, why, se_method)
+
+
+def check_fitted_mean(problem: _Problem, theta: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+    """Where the model implies it, the fitted values' weighted mean equals the data's — so it lies
+    inside the data's range — or the reported optimum is not one (:class:`PlausibilityError`).
+
+    The implication: when both asymptotes c and d are free and unbounded and moving them together
+    shifts the curve by the same amount (df/dc + df/dd = 1, as for every log-logistic and Hill
+    curve), the least-squares normal equations for c and d add up to sum w·(f - y) = 0.
+    """
+    layout = problem.layout
+    groups: dict[tuple[int, int], list[int]] = {}
+    for gi, slots in enumerate(layout.slots):
+        if "c" in slots and "d" in slots:
+            groups.setdefault((slots["c"], slots["d"]), []).append(gi)
+    for (ic, id_), members in groups.items():
+        if np.isfinite([lo[ic], hi[ic], lo[id_], hi[id_]]).any():
+            continue
+        sum_wr = sum_w = 0.0
+        ys, resid = [], []
+        for gi in members:
+            cd = problem.curves[gi]
+            f, jac = layout.model.evaluate(cd.dose, layout.curve_params(theta, gi))
+            if not np.allclose(jac["c"] + jac["d"], 1.0, atol=1e-8):
+                break  # this model's asymptotes do not shift it rigidly: nothing is implied
+            sum_wr += float(np.sum(cd.weights * (f - cd.response)))
+            sum_w += float(np.sum(cd.weights))
+            ys.append(cd.response)
+            resid.append(f - cd.response)
+        else:
+            y, r = np.concatenate(ys), np.concatenate(resid)
+            spread = max(float(np.std(r)), 1e-6 * float(np.ptp(y)), 1e-12 * float(np.max(np.abs(y), initial=1.0)))
+            if abs(sum_wr / sum_w) > 1e-3 * spread:
+                names = ", ".join(str(problem.layout.groups[g]) for g in members)
+                mean_y = float(np.sum([np.sum(problem.curves[g].weights * problem.curves[g].response) for g in members]) / sum_w)
+                raise PlausibilityError(
+                    f"curve(s) {names}: the fitted values' weighted mean ({mean_y + sum_wr / sum_w:.6g}) differs from "
+                    f"the data's ({mean_y:.6g}), which a least-squares fit with free asymptotes c and d cannot do; "
+                    "the optimiser did not reach the optimum",
+                    quantity="mean fitted response", where={"curves": names}, value=mean_y + sum_wr / sum_w,
+                )
 
 
 def _canonical_orientation(problem: _Problem, theta: np.ndarray, lo, hi) -> tuple[np.ndarray, float]:

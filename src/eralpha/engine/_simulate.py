@@ -18,6 +18,7 @@ from ..errors import InputError, SolverError, UnknownNameError
 from ..model._core import Model
 from ..resources import check_memory
 from ._codegen import CompiledModel, compile_model
+from ._plausibility import check_plausible
 
 __all__ = ["SolverOptions", "Event", "SimulationResult", "simulate"]
 
@@ -168,6 +169,7 @@ def simulate(
     options: SolverOptions = SolverOptions(),
     labels: pd.DataFrame | None = None,
     on_failure: Literal["raise", "mark"] = "raise",
+    check: bool = True,
 ) -> SimulationResult:
     """Simulate a batch of parameter sets of ``model``.
 
@@ -175,7 +177,9 @@ def simulate(
     value per member; the batch size is their common length. ``events`` act at exact times. Output is
     recorded at ``times`` (h); integration starts at ``start`` (default: the first output time).
     A solver failure raises :class:`SolverError` naming the members and times (``on_failure="mark"``
-    returns NaN rows and a non-zero ``status`` instead) — never a silent NaN.
+    returns NaN rows and a non-zero ``status`` instead) — never a silent NaN. Every result is checked
+    for physical plausibility (no negative species, conserved totals conserved; ``check=False`` skips
+    it): a violation is a :class:`~eralpha.errors.PlausibilityError` naming species, member and time.
     """
     cm = model if isinstance(model, CompiledModel) else compile_model(model)
     m = cm.model
@@ -225,6 +229,9 @@ def simulate(
         states, obs, status, fail_t, steps,
     ))
     result = SimulationResult(times, states, obs, cm.species_names, cm.observable_names, status, fail_t, steps, labels)
+    if check:
+        check_plausible(m, result, event_targets=[e.target for e in ordered if e.target in sidx],
+                        rtol=options.rtol, atol=options.atol)
     failed = np.flatnonzero(status)
     if failed.size and on_failure == "raise":
         shown = ", ".join(

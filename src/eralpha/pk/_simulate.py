@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..engine import check_nonnegative
 from ..errors import InputError
 from ..resources import check_memory
 from ._compartmental import (AUC, CENTRAL, PKParameters, model_terminal_half_life, sample_parameters,
@@ -19,6 +20,7 @@ __all__ = ["simulate_pk", "PKResult", "DEFAULT_BODY_WEIGHT_KG", "mg_per_l_to_nm"
 
 #: Body weight used to resolve per-kg doses and per-kg parameters (seed 000's NSG mice: ~25 g).
 DEFAULT_BODY_WEIGHT_KG = {"human": 70.0, "mouse": 0.025}
+_STATE_NAMES = ["depot", "central", "peripheral", "AUC"]  # the columns of simulate_amounts' states
 _METRICS = ["cmax_nM", "tmax_h", "cmin_nM", "auc_nM_h", "t_half_h"]
 
 
@@ -130,6 +132,9 @@ def simulate_pk(compound: str, species: str, regimen: Regimen, times: Any, subje
     in_window = [d[0] for d in doses if t_out[0] <= d[0] <= t_out[-1]]
     t_eval = np.unique(np.concatenate([t_out, in_window[-1:]]))
     states = simulate_amounts(params, doses, t_eval)
+    # amounts (depot, central, peripheral) and the running AUC are never negative: a check, not a hope
+    check_nonnegative(states, _STATE_NAMES, t_eval, what=f"{name} {species} PK amount",
+                      labels=pd.DataFrame({"subject": np.arange(params.n_subjects)}), rtol=1e-9, atol=1e-12)
     to_nm = mg_per_l_to_nm(name)
     total = states[:, :, CENTRAL] / params.volume_central[:, None] * to_nm
     fu = model.fraction_unbound_plasma.value if model.fraction_unbound_plasma else np.nan
