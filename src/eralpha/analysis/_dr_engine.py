@@ -196,7 +196,7 @@ class JointFit:
     pooled_sigma2: float | None = None  # residual variance pooled over separately fitted curves
     # profile intervals are costly and the fit is immutable, so each is computed once
     profiles: dict = field(default_factory=dict, init=False, repr=False, compare=False)
-    # why a profile bound is NaN, per (index, level)
+    # why a profile bound is open (inf) or NaN: {(index, level): {"lower"|"upper": text}}
     profile_notes: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def profile(self, index: int, level: float = 0.95) -> tuple[float, float]:
@@ -476,8 +476,8 @@ def profile_interval(fit: JointFit, index: int, level: float = 0.95, max_doublin
 
     Bounds where the profile never crosses the cutoff inside the search range come back as
     -inf / +inf (or 0 for a positive parameter), the way an open-ended profile is reported; a bound
-    that cannot be located (the profile is not monotone there, or the refits fail) is NaN, with the
-    reason in ``fit.profile_notes``. Never an exception.
+    that cannot be located (the profile is not monotone there, or the refits fail) is NaN. Either
+    way the reason is in ``fit.profile_notes[(index, level)][side]``. Never an exception.
     """
     key = (index, level)
     if fit.status != "converged":
@@ -488,7 +488,7 @@ def profile_interval(fit: JointFit, index: int, level: float = 0.95, max_doublin
     target = fit.rss + fit.sigma2 * t * t
     est, se = float(fit.theta[index]), float(fit.std_errors[index])
     if not (np.isfinite(se) and se > 0 and np.isfinite(target)):
-        fit.profile_notes[key] = "no finite standard error to scale the profile search"
+        fit.profile_notes[key] = {s: "no finite standard error to scale the profile search; NaN" for s in ("lower", "upper")}
         return float("nan"), float("nan")
     positive = bool(fit.layout.is_positive()[index])
     solved: dict[float, tuple[np.ndarray, float]] = {est: (fit.theta.copy(), fit.rss)}
@@ -519,21 +519,27 @@ def profile_interval(fit: JointFit, index: int, level: float = 0.95, max_doublin
             return est * float(np.exp(m * se / est)) if positive else est + m * se
 
     def locate(direction: float) -> float:
+        side = "lower" if direction < 0 else "upper"
         open_end = (0.0 if positive else -np.inf) if direction < 0 else np.inf
         inner, m = est, 0.5
         for _ in range(max_doublings):
             v = point(direction * m)
             if not np.isfinite(v) or (positive and v <= 0.0):
-                return open_end
+                break
             f = excess(v)
             if f > 0:
-                return _root(inner, v)
+                return _root(inner, v, side)
             if np.isfinite(f):
                 inner = v
             m *= 2.0
+        note(side, f"open: the profile stays under the cutoff out to {inner:.6g}, so the interval is "
+                   f"unbounded on this side (reported as {open_end:g}, as R's confint reports an open profile)")
         return open_end
 
-    def _root(a: float, b: float) -> float:
+    def note(side: str, text: str) -> None:
+        fit.profile_notes.setdefault(key, {})[side] = text
+
+    def _root(a: float, b: float, side: str) -> float:
         fa = excess(a)
         if not fa < 0:  # a worse local minimum at the inner point: fall back on a scan from the optimum
             grid = np.linspace(est, b, 17)[1:]
@@ -548,7 +554,8 @@ def profile_interval(fit: JointFit, index: int, level: float = 0.95, max_doublin
         try:
             return float(optimize.brentq(excess, min(a, b), max(a, b), xtol=1e-10 * max(abs(est), 1e-12), rtol=1e-10))
         except (ValueError, RuntimeError) as exc:
-            fit.profile_notes[key] = f"profile bound between {min(a, b):.6g} and {max(a, b):.6g} not located ({exc})"
+            note(side, f"not located between {min(a, b):.6g} and {max(a, b):.6g} (the profile is not monotone "
+                       f"there: {exc}); reported as NaN")
             return float("nan")
 
     return locate(-1.0), locate(1.0)

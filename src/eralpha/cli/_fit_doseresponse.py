@@ -46,7 +46,9 @@ def _curve_json(f, fitter) -> dict:
         "prism_std_errors": f.prism_std_errors if f.fitted else {},
         "ic50": f.ic50,
         "ci": {"level": fitter.level, "wald": _pairs(f.wald_ci(fitter.level)),
-               "profile": _pairs(f.profile_ci(fitter.level)) if f.status == "converged" else {}},
+               "profile": _pairs(f.profile_ci(fitter.level)) if f.status == "converged" else {},
+               # JSON has no inf: an open side prints as null, and says so here
+               "profile_notes": f.profile_notes(fitter.level)},
         "residual_se": f.residual_se,
         "df": f.df,
     }
@@ -123,6 +125,10 @@ def dose_response(
     print_frame(fitter.curve_table.reset_index(), title="curves")
     cols = ["estimate", "std_error", "p_value", "wald_lower", "wald_upper", "profile_lower", "profile_upper"]
     print_frame(fitter.summary[cols].reset_index(), title=f"parameters (intervals at {level:.0%})")
+    for g, f in curves.items():
+        for name, sides in f.profile_notes(level).items():
+            for side, text in sides.items():
+                console.print(f"  note: {g} {name}, profile {side} bound {text}", highlight=False)
     for p in potencies:
         console.print(
             f"relative potency ED50 {p.curve_a}/{p.curve_b}: {p.estimate:.4g} (SE {p.std_error:.3g}; "

@@ -69,7 +69,7 @@ def _seed(value, scenario: Path) -> int:
     """The run's seed: a whole number >= 0, checked before anything runs."""
     if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())) \
             or value < 0:
-        raise InputError("the seed must be a whole number >= 0", file=str(scenario), field="seed", value=value,
+        raise InputError(f"the seed {value!r} is not a whole number >= 0", file=str(scenario), field="seed", value=value,
                          valid="e.g. seed: 11")
     return int(value)
 
