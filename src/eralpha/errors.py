@@ -16,6 +16,8 @@ __all__ = [
     "InputError",
     "UnknownNameError",
     "SolverError",
+    "ResourceError",
+    "PlausibilityError",
     "suggest",
 ]
 
@@ -45,16 +47,30 @@ class InputError(EralphaError, ValueError):
         valid: str | None = None,
     ) -> None:
         self.file, self.field, self.value, self.valid = file, field, value, valid
+        self.message = message
+        super().__init__(self._text())
+
+    def _text(self) -> str:
         where = []
-        if file:
-            where.append(str(file))
-        if field:
-            where.append(f"field '{field}'")
+        if self.file:
+            where.append(str(self.file))
+        if self.field:
+            where.append(f"field '{self.field}'")
         prefix = (", ".join(where) + ": ") if where else ""
-        text = prefix + message
-        if valid:
-            text += f" (valid: {valid})"
-        super().__init__(text)
+        text = prefix + self.message
+        if self.valid:
+            text += f" (valid: {self.valid})"
+        return text
+
+    def anchored(self, *, file: str | None = None, field: str | None = None) -> "InputError":
+        """The same error (same class and attributes) naming ``file`` where it named none, and ``field``
+        (the field the user should change) when given."""
+        new = self.__class__.__new__(self.__class__)
+        new.__dict__.update(self.__dict__)
+        new.file = self.file or file
+        new.field = field or self.field
+        new.args = (new._text(),)
+        return new
 
 
 class UnknownNameError(InputError, KeyError):
@@ -87,4 +103,25 @@ class SolverError(EralphaError, RuntimeError):
 
     def __init__(self, message: str, *, members: list[int], times: list[float]) -> None:
         self.members, self.times = members, times
+        super().__init__(message)
+
+
+class ResourceError(InputError, MemoryError):
+    """A request that would not fit the machine: says how much it needs, the limit, and how to raise it.
+
+    Raised *before* anything is allocated (see :mod:`eralpha.resources`).
+    """
+
+    def __init__(self, message: str, *, needed_bytes: float, limit_bytes: float, file: str | None = None,
+                 field: str | None = None, value: Any = None, valid: str | None = None) -> None:
+        self.needed_bytes, self.limit_bytes = needed_bytes, limit_bytes
+        super().__init__(message, file=file, field=field, value=value, valid=valid)
+
+
+class PlausibilityError(EralphaError, ArithmeticError):
+    """A computed result that cannot be physically right (a negative concentration, a total that is not
+    conserved, a fit outside what its model allows): names the quantity and where it happened."""
+
+    def __init__(self, message: str, *, quantity: str, where: dict[str, Any] | None = None, value: Any = None) -> None:
+        self.quantity, self.where, self.value = quantity, dict(where or {}), value
         super().__init__(message)

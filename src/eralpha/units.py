@@ -12,7 +12,7 @@ import pint
 
 from .errors import InputError
 
-__all__ = ["ureg", "Q_", "to_internal", "parse_quantity", "INTERNAL_UNITS"]
+__all__ = ["ureg", "Q_", "to_internal", "parse_quantity", "check_unit", "INTERNAL_UNITS"]
 
 ureg = pint.UnitRegistry()
 ureg.define("cells = [cell_count] = cell")
@@ -79,3 +79,25 @@ def to_internal(value: Any, unit: str, *, field: str | None = None, file: str | 
             value=value,
             valid=f"a quantity in units of {ureg.Unit(unit).dimensionality}, e.g. '1 {unit}'",
         ) from None
+
+
+#: what a unit label of each kind may be, as pint dimensionalities, with examples for the message
+_UNIT_KINDS: dict[str, tuple[tuple[str, ...], str]] = {
+    "concentration": (("[substance] / [length] ** 3", "[mass] / [length] ** 3"), "nM, uM, pM, mM, M, ng/mL, mg/L"),
+    "time": (("[time]",), "h, min, day, week, month, year"),
+}
+
+
+def check_unit(unit: str, kind: str, *, field: str | None = None, file: str | None = None) -> str:
+    """``unit`` if the registry knows it as a unit of ``kind`` (``"concentration"`` or ``"time"``);
+    otherwise an :class:`InputError` — a unit is never accepted as a mere label."""
+    dims, examples = _UNIT_KINDS[kind]
+    text = str(unit).strip()
+    try:
+        parsed = ureg.Unit(text.replace("µ", "u").replace("μ", "u"))
+    except Exception:
+        parsed = None
+    if parsed is None or not text or not any(parsed.dimensionality == ureg.get_dimensionality(d) for d in dims):
+        what = "is not a unit" if parsed is None or not text else f"is not a {kind} unit (it is {parsed.dimensionality})"
+        raise InputError(f"'{unit}' {what}", file=file, field=field, value=unit, valid=f"a {kind} unit, e.g. {examples}")
+    return text

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, suggest
-from ..units import to_internal
+from ..units import check_unit, to_internal
 from ._base import Fitter
 from ._data import drop_missing, numeric_column, read_table, require_columns, source_name
 
@@ -207,7 +207,7 @@ class _InhibitionAssay(Fitter):
     _response_label: str = "response"
 
     def __init__(self, *, concentration_unit: str, fixed: Mapping[str, float]) -> None:
-        self.concentration_unit = concentration_unit
+        self.concentration_unit = check_unit(concentration_unit, "concentration", field="concentration_unit")
         self._fixed = {k: float(v) for k, v in fixed.items() if v is not None}
 
     def _cheng_prusoff_terms(self) -> tuple[float, float, str]:  # pragma: no cover - abstract

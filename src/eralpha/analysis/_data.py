@@ -44,13 +44,44 @@ def read_table(path: str | Path) -> pd.DataFrame:
         raise InputError(f"cannot read the table ({exc})", file=str(path)) from None
     if df.empty:
         raise InputError("the table has no rows", file=str(path))
+    if suffix not in {".parquet", ".pq"}:
+        _check_unique_header(_header(path, suffix), str(path))
     df.columns = [str(c).strip() for c in df.columns]
+    _check_unique_header(list(df.columns), str(path))
     df.attrs["source"] = str(path)
     return df
 
 
+def _header(path: Path, suffix: str) -> list[str]:
+    """The header row as written (pandas renames a repeated 'dose' to 'dose.1' silently)."""
+    try:
+        if suffix in {".xlsx", ".xls"}:
+            row = pd.read_excel(path, header=None, nrows=1)
+        else:
+            row = pd.read_csv(path, sep="\t" if suffix in {".tsv", ".tab"} else None, engine="python",
+                              header=None, nrows=1)
+    except Exception:  # the full read above succeeded; a header it cannot re-read is not a duplicate
+        return []
+    return ["" if pd.isna(c) else str(c).strip() for c in row.iloc[0].tolist()] if len(row) else []
+
+
+def _check_unique_header(names: Sequence[str], file: str) -> None:
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if not name:  # blank header cells (spreadsheet exports) are unnamed, not duplicates
+            continue
+        if name in seen:
+            raise InputError(
+                f"column '{name}' appears twice in the header (columns {seen[name] + 1} and {i + 1}); "
+                "which one to use is ambiguous", file=file, field=name, value=name,
+                valid="unique column names (rename or delete one)",
+            )
+        seen[name] = i
+
+
 def require_columns(df: pd.DataFrame, columns: Iterable[str | None], *, what: str = "column") -> None:
     """Raise a clear error, with suggestions, for each requested column the table lacks."""
+    _check_unique_header([str(c) for c in df.columns], source_name(df))
     for col in columns:
         if col is not None and col not in df.columns:
             raise UnknownNameError(what, col, [str(c) for c in df.columns], file=source_name(df))

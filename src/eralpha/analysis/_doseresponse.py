@@ -219,6 +219,14 @@ class CurveFit:
     def _profile(self, index: int, level: float) -> tuple[float, float]:
         return self.joint.profile(index, level)
 
+    def profile_notes(self, level: float = 0.95) -> dict[str, dict[str, str]]:
+        """Why a profile bound is open (inf, 0 for a positive parameter) or NaN: {name: {side: text}}."""
+        if self.joint is None or self.status != "converged":
+            return {}
+        self.profile_ci(level)
+        notes = {name: self.joint.profile_notes.get((i, level)) for name, i in self._slots.items()}
+        return {name: dict(n) for name, n in notes.items() if n}
+
     @property
     def summary(self) -> pd.DataFrame:
         """drc's summary table: estimate, SE, t, p, Wald and profile intervals, one row per parameter."""

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import optimize, stats
 
+from ..errors import PlausibilityError
 from ._dr_models import DoseResponseModel
 
 __all__ = ["CurveData", "Layout", "JointFit", "fit_joint", "profile_interval"]
@@ -195,6 +196,8 @@ class JointFit:
     pooled_sigma2: float | None = None  # residual variance pooled over separately fitted curves
     # profile intervals are costly and the fit is immutable, so each is computed once
     profiles: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    # why a profile bound is open (inf) or NaN: {(index, level): {"lower"|"upper": text}}
+    profile_notes: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def profile(self, index: int, level: float = 0.95) -> tuple[float, float]:
         key = (index, level)
@@ -397,7 +400,50 @@ def fit_joint(
     rss = problem.rss(theta)
     cov, why = _covariance(problem, theta, rss, df, se_method)
     status = "ambiguous" if why else "converged"
+    if status == "converged":
+        check_fitted_mean(problem, theta, lo, hi)
     return JointFit(layout, curves, theta, rss, n, df, cov, status, why, se_method)
+
+
+def check_fitted_mean(problem: _Problem, theta: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+    """Where the model implies it, the fitted values' weighted mean equals the data's — so it lies
+    inside the data's range — or the reported optimum is not one (:class:`PlausibilityError`).
+
+    The implication: when both asymptotes c and d are free and unbounded and moving them together
+    shifts the curve by the same amount (df/dc + df/dd = 1, as for every log-logistic and Hill
+    curve), the least-squares normal equations for c and d add up to sum w·(f - y) = 0.
+    """
+    layout = problem.layout
+    groups: dict[tuple[int, int], list[int]] = {}
+    for gi, slots in enumerate(layout.slots):
+        if "c" in slots and "d" in slots:
+            groups.setdefault((slots["c"], slots["d"]), []).append(gi)
+    for (ic, id_), members in groups.items():
+        if np.isfinite([lo[ic], hi[ic], lo[id_], hi[id_]]).any():
+            continue
+        sum_wr = sum_w = 0.0
+        ys, resid = [], []
+        for gi in members:
+            cd = problem.curves[gi]
+            f, jac = layout.model.evaluate(cd.dose, layout.curve_params(theta, gi))
+            if not np.allclose(jac["c"] + jac["d"], 1.0, atol=1e-8):
+                break  # this model's asymptotes do not shift it rigidly: nothing is implied
+            sum_wr += float(np.sum(cd.weights * (f - cd.response)))
+            sum_w += float(np.sum(cd.weights))
+            ys.append(cd.response)
+            resid.append(f - cd.response)
+        else:
+            y, r = np.concatenate(ys), np.concatenate(resid)
+            spread = max(float(np.std(r)), 1e-6 * float(np.ptp(y)), 1e-12 * float(np.max(np.abs(y), initial=1.0)))
+            if abs(sum_wr / sum_w) > 1e-3 * spread:
+                names = ", ".join(str(problem.layout.groups[g]) for g in members)
+                mean_y = float(np.sum([np.sum(problem.curves[g].weights * problem.curves[g].response) for g in members]) / sum_w)
+                raise PlausibilityError(
+                    f"curve(s) {names}: the fitted values' weighted mean ({mean_y + sum_wr / sum_w:.6g}) differs from "
+                    f"the data's ({mean_y:.6g}), which a least-squares fit with free asymptotes c and d cannot do; "
+                    "the optimiser did not reach the optimum",
+                    quantity="mean fitted response", where={"curves": names}, value=mean_y + sum_wr / sum_w,
+                )
 
 
 def _canonical_orientation(problem: _Problem, theta: np.ndarray, lo, hi) -> tuple[np.ndarray, float]:
@@ -429,8 +475,11 @@ def profile_interval(fit: JointFit, index: int, level: float = 0.95, max_doublin
     """Profile-likelihood interval for one global parameter (R's ``confint`` on an ``nls`` fit).
 
     Bounds where the profile never crosses the cutoff inside the search range come back as
-    -inf / +inf (or 0 for a positive parameter), the way an open-ended profile is reported.
+    -inf / +inf (or 0 for a positive parameter), the way an open-ended profile is reported; a bound
+    that cannot be located (the profile is not monotone there, or the refits fail) is NaN. Either
+    way the reason is in ``fit.profile_notes[(index, level)][side]``. Never an exception.
     """
+    key = (index, level)
     if fit.status != "converged":
         return float("nan"), float("nan")
     problem = fit.problem()
@@ -438,33 +487,75 @@ def profile_interval(fit: JointFit, index: int, level: float = 0.95, max_doublin
     t = stats.t.ppf(0.5 + level / 2.0, fit.df)
     target = fit.rss + fit.sigma2 * t * t
     est, se = float(fit.theta[index]), float(fit.std_errors[index])
+    if not (np.isfinite(se) and se > 0 and np.isfinite(target)):
+        fit.profile_notes[key] = {s: "no finite standard error to scale the profile search; NaN" for s in ("lower", "upper")}
+        return float("nan"), float("nan")
     positive = bool(fit.layout.is_positive()[index])
-    warm = {"theta": fit.theta.copy()}
+    solved: dict[float, tuple[np.ndarray, float]] = {est: (fit.theta.copy(), fit.rss)}
 
     def excess(value: float) -> float:
-        theta, rss, _ = _solve(problem, warm["theta"], lo, hi, frozen={index: value})
-        warm["theta"] = theta
-        return rss - target
+        # the profile RSS is a minimum over the other parameters: take the best of local solves started
+        # at the optimum and at the nearest profiled points on either side (one start alone can land in
+        # a worse local minimum and make the profile look non-monotone)
+        if value in solved:
+            return solved[value][1] - target
+        starts = [fit.theta]
+        below = [v for v in solved if v < value]
+        above = [v for v in solved if v > value]
+        starts += [solved[max(below)][0]] if below else []
+        starts += [solved[min(above)][0]] if above else []
+        best_theta, best_rss = fit.theta, float("inf")
+        for start in starts:
+            theta, rss, _ = _solve(problem, start, lo, hi, frozen={index: value})
+            if np.isfinite(rss) and rss < best_rss:
+                best_theta, best_rss = theta, rss
+        if not np.isfinite(best_rss):
+            return float("nan")
+        solved[value] = (best_theta, best_rss)
+        return best_rss - target
 
     def point(m: float) -> float:
-        return est * float(np.exp(m * se / est)) if positive else est + m * se
+        with np.errstate(over="ignore"):
+            return est * float(np.exp(m * se / est)) if positive else est + m * se
 
-    bounds = []
-    for direction in (-1.0, 1.0):
-        warm["theta"] = fit.theta.copy()
-        inner, m = 0.0, 0.5
-        found = None
+    def locate(direction: float) -> float:
+        side = "lower" if direction < 0 else "upper"
+        open_end = (0.0 if positive else -np.inf) if direction < 0 else np.inf
+        inner, m = est, 0.5
         for _ in range(max_doublings):
             v = point(direction * m)
-            if excess(v) > 0:
-                found = v
+            if not np.isfinite(v) or (positive and v <= 0.0):
                 break
-            inner, m = m, m * 2.0
-        if found is None:
-            bounds.append((0.0 if positive else -np.inf) if direction < 0 else np.inf)
-            continue
-        a, b = point(direction * inner), found
-        warm["theta"] = fit.theta.copy()
-        root = optimize.brentq(excess, min(a, b), max(a, b), xtol=1e-10 * max(abs(est), 1e-12), rtol=1e-10)
-        bounds.append(float(root))
-    return bounds[0], bounds[1]
+            f = excess(v)
+            if f > 0:
+                return _root(inner, v, side)
+            if np.isfinite(f):
+                inner = v
+            m *= 2.0
+        note(side, f"open: the profile stays under the cutoff out to {inner:.6g}, so the interval is "
+                   f"unbounded on this side (reported as {open_end:g}, as R's confint reports an open profile)")
+        return open_end
+
+    def note(side: str, text: str) -> None:
+        fit.profile_notes.setdefault(key, {})[side] = text
+
+    def _root(a: float, b: float, side: str) -> float:
+        fa = excess(a)
+        if not fa < 0:  # a worse local minimum at the inner point: fall back on a scan from the optimum
+            grid = np.linspace(est, b, 17)[1:]
+            fs = [excess(float(v)) for v in grid]
+            a = est
+            for v, f in zip(grid, fs):
+                if f > 0:
+                    b = float(v)
+                    break
+                if np.isfinite(f):
+                    a = float(v)
+        try:
+            return float(optimize.brentq(excess, min(a, b), max(a, b), xtol=1e-10 * max(abs(est), 1e-12), rtol=1e-10))
+        except (ValueError, RuntimeError) as exc:
+            note(side, f"not located between {min(a, b):.6g} and {max(a, b):.6g} (the profile is not monotone "
+                       f"there: {exc}); reported as NaN")
+            return float("nan")
+
+    return locate(-1.0), locate(1.0)

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..units import check_unit
 from ._assays import (
     as_table,
     category_column,
@@ -201,7 +202,7 @@ class PlateAnalysis(Fitter):
     ) -> None:
         self.columns = columns
         self.plate = plate
-        self.concentration_unit = concentration_unit
+        self.concentration_unit = check_unit(concentration_unit, "concentration", field="concentration_unit")
 
     # ------------------------------------------------------------------------------------------ fit
     def fit(

@@ -246,6 +246,14 @@ def _dose_matrix(block_id: Any, rows: pd.DataFrame, cols: SynergyColumns) -> Dos
                 file=where,
                 valid="a full dose matrix including each drug alone (the other at 0)",
             )
+    if len(conc1) < 2 or len(conc2) < 2:
+        alone = names[cols.drug1] if len(conc1) < 2 else names[cols.drug2]
+        raise InputError(
+            f"block '{block_id}' has no wells with {alone} above 0, so no combination to score "
+            f"({len(rows)} row(s), doses {conc1.tolist()} × {conc2.tolist()})",
+            file=where, field=cols.conc1 if len(conc1) < 2 else cols.conc2,
+            valid="a dose matrix with each drug at 0 and at least one concentration above 0",
+        )
     grid = means.reindex(pd.MultiIndex.from_product([conc1, conc2]))
     if grid["mean"].isna().any():
         c1, c2 = grid.index[np.flatnonzero(grid["mean"].isna().to_numpy())[0]]

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..units import check_unit
 from ._assays import (
     as_table,
     curve_columns,
@@ -96,13 +97,19 @@ class WesternBlotAnalysis(Fitter):
         self.saturation = saturation
         self.exclude_flagged = exclude_flagged
         self.fix_top = fix_top
-        self.dose_unit, self.time_unit, self.target_name = dose_unit, time_unit, target_name
+        self.dose_unit = check_unit(dose_unit, "concentration", field="dose_unit")
+        self.time_unit = check_unit(time_unit, "time", field="time_unit")
+        self.target_name = target_name
 
     # ------------------------------------------------------------------------------------------ fit
     def fit(self, data: pd.DataFrame | str | Path) -> WesternBlotAnalysis:
         """Read the band table (a frame or a file) and compute everything listed in the class doc."""
         lanes = self._read_lanes(as_table(data))
         lanes = self._normalise_to_vehicle(lanes)
+        if not ((lanes["dose"] > 0) & lanes["used"]).any():
+            raise InputError("no usable treated lane (dose > 0): there is no degradation to measure",
+                             file=lanes.attrs.get("source"), field=self.columns.dose,
+                             valid="vehicle lanes (dose 0) and treated lanes (dose > 0) on each blot")
         self.table_ = lanes
         self.flags_ = lanes[lanes["flag"] != ""].reset_index(drop=True)
         used = lanes[lanes["used"]]
@@ -158,6 +165,10 @@ class WesternBlotAnalysis(Fitter):
         )
         # rows without both intensities are left out (reported in dropped_), after every row was checked
         lanes = lanes[lanes["target"].notna() & lanes["loading"].notna()].reset_index(drop=True)
+        if lanes.empty:
+            raise InputError(f"none of the {len(df)} row(s) has both a target and a loading intensity",
+                             file=source_name(df), field=cols.target,
+                             valid=f"numbers in '{cols.target}' and '{cols.loading}' for vehicle and treated lanes")
         target, loading = lanes["target_raw"].to_numpy(), lanes["loading_raw"].to_numpy()
         _reject_duplicate_lanes(lanes, source_name(df), cols)
         flags = []

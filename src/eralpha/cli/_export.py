@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from ._app import console, export_app
+from ._options import writable_output
 
 
 @export_app.command("sbml")
@@ -17,7 +18,7 @@ def export_sbml(
     ),
     inhibitor: list[str] = typer.Option([], "--inhibitor", "-i", help="Kinase / aromatase inhibitor (repeat the option)."),
     tissue: str = typer.Option("breast", "--tissue", help="Tissue that sets each ligand's intrinsic efficacy."),
-    output: Path = typer.Option(Path("model.xml"), "--output", "-o", help="Where to write the SBML file (written atomically)."),
+    output: Path = typer.Option(Path("model.xml"), "--output", "-o", help="Where to write the SBML file (written atomically).", callback=writable_output),
 ) -> None:
     """Write the cell model for a context as SBML L3V2 (validated with libsbml; provenance kept in annotations).
 

@@ -9,6 +9,7 @@ import typer
 
 from ..errors import InputError
 from ._app import FORMAT_OPTION, OutputFormat, console, fit_app, print_frame, print_json
+from ._options import writable_output
 
 
 def _parse_list(text: str) -> tuple[str, ...]:
@@ -45,7 +46,9 @@ def _curve_json(f, fitter) -> dict:
         "prism_std_errors": f.prism_std_errors if f.fitted else {},
         "ic50": f.ic50,
         "ci": {"level": fitter.level, "wald": _pairs(f.wald_ci(fitter.level)),
-               "profile": _pairs(f.profile_ci(fitter.level)) if f.status == "converged" else {}},
+               "profile": _pairs(f.profile_ci(fitter.level)) if f.status == "converged" else {},
+               # JSON has no inf: an open side prints as null, and says so here
+               "profile_notes": f.profile_notes(fitter.level)},
         "residual_se": f.residual_se,
         "df": f.df,
     }
@@ -77,7 +80,7 @@ def dose_response(
     level: float = typer.Option(0.95, "--level", help="Confidence level of the intervals."),
     potency: str = typer.Option("", "--potency", help="Relative potencies to report, e.g. A/B,A/C (ED50 ratios)."),
     fmt: OutputFormat = FORMAT_OPTION,
-    plot: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG of data and fitted curves here."),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG of data and fitted curves here.", callback=writable_output),
 ) -> None:
     """Fit dose-response curves (R drc's LL.4 by default) with drc's standard errors and Prism's names."""
     from ..analysis._doseresponse import DoseResponseFitter
@@ -122,6 +125,10 @@ def dose_response(
     print_frame(fitter.curve_table.reset_index(), title="curves")
     cols = ["estimate", "std_error", "p_value", "wald_lower", "wald_upper", "profile_lower", "profile_upper"]
     print_frame(fitter.summary[cols].reset_index(), title=f"parameters (intervals at {level:.0%})")
+    for g, f in curves.items():
+        for name, sides in f.profile_notes(level).items():
+            for side, text in sides.items():
+                console.print(f"  note: {g} {name}, profile {side} bound {text}", highlight=False)
     for p in potencies:
         console.print(
             f"relative potency ED50 {p.curve_a}/{p.curve_b}: {p.estimate:.4g} (SE {p.std_error:.3g}; "

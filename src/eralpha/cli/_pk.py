@@ -7,22 +7,26 @@ from pathlib import Path
 import typer
 
 from ._app import FORMAT_OPTION, OutputFormat, console, pk_app, print_frame, print_json
+from ._options import max_memory_option, writable_output
 
 
 @pk_app.command("simulate")
 def simulate(
     scenario: Path = typer.Argument(..., help="PK scenario YAML (kind: pk)."),
     format: OutputFormat = FORMAT_OPTION,
-    plot: Path | None = typer.Option(None, "--plot", help="Write the concentration–time plot (PNG) here."),
+    plot: Path | None = typer.Option(None, "--plot", help="Write the concentration–time plot (PNG) here.", callback=writable_output),
+    max_memory: str | None = max_memory_option(),
 ) -> None:
     """Simulate a PK scenario: concentration–time curves and Cmax, Cmin (trough), AUC per subject."""
     from ..pk import load_pk_scenario
     from ..report import Progress
+    from ..resources import memory_limit
 
-    sc = load_pk_scenario(scenario)
-    with Progress(f"pk simulate {scenario.name}") as progress:
-        progress.stage(f"{sc.compound} in {sc.subjects} {sc.species} subject(s)")
-        result = sc.run()
+    with memory_limit(max_memory):
+        sc = load_pk_scenario(scenario)
+        with Progress(f"pk simulate {scenario.name}") as progress:
+            progress.stage(f"{sc.compound} in {sc.subjects} {sc.species} subject(s)")
+            result = sc.run()
     if plot is not None:
         import matplotlib
 

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import typer
 
+from ..errors import InputError
 from ._app import app, console, print_frame
+from ._options import max_memory_option
 
 SHOWN_TABLES = ("ki", "ic50", "metrics", "summary")  # the headline tables printed after a run
 
@@ -18,8 +20,16 @@ def run(
     seed: int | None = typer.Option(None, "--seed", help="Override the scenario's random seed."),
     force: bool = typer.Option(False, "--force", help="Run again even if this scenario and seed already finished."),
     rows: int = typer.Option(20, "--rows", min=0, help="Rows of each headline table to print (0: all); every row is in the run folder."),
+    max_memory: str | None = max_memory_option(),
 ) -> None:
     """Run a scenario: tables (Parquet + CSV), figures, scorecard rows, manifest and report.html."""
+    from ..resources import memory_limit
+
+    with memory_limit(max_memory):
+        _run(scenario, runs_dir, seed, force, rows)
+
+
+def _run(scenario: Path, runs_dir: Path | None, seed: int | None, force: bool, rows: int) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -32,7 +42,7 @@ def run(
     spec = read_yaml(scenario)
     if seed is not None:
         spec = {**spec, "seed": seed}
-    run_seed = int(spec.get("seed", 0))
+    run_seed = _seed(spec.get("seed", 0), scenario)
     done = RunWriter.find_completed(runs_dir, scenario_hash(spec), run_seed)
     if done is not None and not force:
         console.print(f"already finished with this scenario and seed: {done}  (use --force to run again)")
@@ -75,12 +85,24 @@ def print_head(table, name: str, rows: int, full: Path) -> None:
                       highlight=False, soft_wrap=True)
 
 
+def _seed(value, scenario: Path) -> int:
+    """The run's seed: a whole number >= 0, checked before anything runs."""
+    if isinstance(value, bool) or not (isinstance(value, int) or (isinstance(value, float) and value.is_integer())) \
+            or value < 0:
+        raise InputError(f"the seed {value!r} is not a whole number >= 0", file=str(scenario), field="seed", value=value,
+                         valid="e.g. seed: 11")
+    return int(value)
+
+
 def _run_experiment(path: Path, spec: dict):
     from ..experiments import run_experiment
     from ..scenario import parse_scenario
 
     scenario = parse_scenario(spec, file=str(path))
-    result = run_experiment(scenario)
+    try:
+        result = run_experiment(scenario)
+    except InputError as exc:  # an error found while running (too big, …) still names the scenario file
+        raise exc.anchored(file=str(path)) from None
     tables = dict(result.tables)
     if not result.metrics.empty:
         tables["metrics"] = result.metrics

@@ -16,7 +16,9 @@ import pandas as pd
 
 from ..errors import InputError, SolverError, UnknownNameError
 from ..model._core import Model
+from ..resources import check_memory
 from ._codegen import CompiledModel, compile_model
+from ._plausibility import check_plausible
 
 __all__ = ["SolverOptions", "Event", "SimulationResult", "simulate"]
 
@@ -167,6 +169,7 @@ def simulate(
     options: SolverOptions = SolverOptions(),
     labels: pd.DataFrame | None = None,
     on_failure: Literal["raise", "mark"] = "raise",
+    check: bool = True,
 ) -> SimulationResult:
     """Simulate a batch of parameter sets of ``model``.
 
@@ -174,7 +177,9 @@ def simulate(
     value per member; the batch size is their common length. ``events`` act at exact times. Output is
     recorded at ``times`` (h); integration starts at ``start`` (default: the first output time).
     A solver failure raises :class:`SolverError` naming the members and times (``on_failure="mark"``
-    returns NaN rows and a non-zero ``status`` instead) — never a silent NaN.
+    returns NaN rows and a non-zero ``status`` instead) — never a silent NaN. Every result is checked
+    for physical plausibility (no negative species, conserved totals conserved; ``check=False`` skips
+    it): a violation is a :class:`~eralpha.errors.PlausibilityError` naming species, member and time.
     """
     cm = model if isinstance(model, CompiledModel) else compile_model(model)
     m = cm.model
@@ -210,6 +215,9 @@ def simulate(
         ev_val[:, i] = np.broadcast_to(np.asarray(e.value, dtype=float), (B,))
 
     T, n, k = len(times), len(m.species), len(m.observables)
+    check_memory(8.0 * B * (T * (n + k) + len(ordered) + n + P.shape[1]),
+                 f"a batch of {B} parameter sets × {T} output times × {n + k} species and observables",
+                 field="times" if T > B else "batch")
     states = np.empty((B, T, n))
     obs = np.empty((B, T, k))
     status = np.zeros(B, dtype=np.int64)
@@ -221,6 +229,9 @@ def simulate(
         states, obs, status, fail_t, steps,
     ))
     result = SimulationResult(times, states, obs, cm.species_names, cm.observable_names, status, fail_t, steps, labels)
+    if check:
+        check_plausible(m, result, event_targets=[e.target for e in ordered if e.target in sidx],
+                        rtol=options.rtol, atol=options.atol)
     failed = np.flatnonzero(status)
     if failed.size and on_failure == "raise":
         shown = ", ".join(

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..analysis._assays import BindingAssay
 from ..engine import simulate
+from ..errors import InputError
 from ..knowledge import load_knowledge
 from ..model._assays import binding_assay_model
 from ..model._cell import variant_id
@@ -28,7 +29,8 @@ def run_binding(s) -> ExperimentResult:
     pairs = [(c, v) for c, v in itertools.product(s.compounds, s.variants) if v in kb.compound(c).er_binding and v in hot.er_binding]
     members = [(c, v, x, r) for (c, v) in pairs for x in conc for r in range(s.replicates)]
     if not members:
-        raise ValueError("no compound–variant pair has binding data")
+        raise InputError("no compound–variant pair has binding data in the knowledge base", field="compounds",
+                         value=list(s.compounds), valid="compounds with er_binding values for the listed variants (eralpha kb show NAME)")
     res = simulate(
         binding_assay_model(),
         [0.0, s.incubation],

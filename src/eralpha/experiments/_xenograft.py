@@ -33,6 +33,7 @@ from ..model._cell import ligand_id
 from ..pk import Regimen, molecular_weight, mouse_oestradiol, parse_dose, pk_model
 from ..pk._compartmental import sample_parameters
 from ..pk._regimen import parse_route
+from ..resources import check_memory
 from ._base import ExperimentResult, lognormal_noise, metric_rows
 
 __all__ = ["run_xenograft", "simulate_studies", "build_studies", "StudyBatch", "SOLVER", "StudyData", "replicate_claims", "xenograft_scorecard_rows",
@@ -163,9 +164,29 @@ class StudyBatch:
     replicates: int
 
 
+# states + observables the engine keeps per member and imaging session (the tumour model has ~50),
+# with the measurement arrays derived from them: an over-estimate for the guard below
+_VALUES_PER_MEMBER_TIME = 96
+
+
+def check_study_size(s, replicates: int) -> None:
+    """Refuse, before building anything, studies that would not fit in memory: members (replicates ×
+    mice) × imaging sessions × values, plus one per-member dose vector per dose time."""
+    mice = sum(a.group_size for a in s.arms)
+    members = replicates * mice
+    sessions = int(s.duration / s.imaging_every) + 1
+    dose_times = sum(int(s.duration / d.every) + 1 for a in s.arms for d in a.drugs)
+    needed = 8.0 * members * (sessions * _VALUES_PER_MEMBER_TIME + dose_times)
+    # name the field to change: the study's length when the time axis is what is huge
+    field, value = ("duration", s.duration / 24.0) if sessions + dose_times > members else ("replicates", replicates)
+    check_memory(needed, f"{replicates} replicate studies of {mice} mice × {sessions} imaging sessions "
+                         f"and {dose_times} dose times", field=field, value=value)
+
+
 def build_studies(s, replicates: int | None = None, seed: int | None = None) -> StudyBatch:
     """Animals, PK, tumour variability and dose events of ``replicates`` studies (nothing simulated)."""
     R = int(replicates or s.replicates)
+    check_study_size(s, R)
     rng = np.random.default_rng(s.seed if seed is None else seed)
     plans = _arm_plans(s)
     ctx = _study_context(s, plans)

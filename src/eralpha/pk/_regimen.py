@@ -7,6 +7,7 @@ Doses keep their unit: an absolute amount (``"500 mg"``) or an amount per body w
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
 from typing import Any, Iterable, Literal
@@ -14,6 +15,7 @@ from typing import Any, Iterable, Literal
 import pint
 
 from ..errors import InputError
+from ..resources import check_memory
 from ..units import parse_quantity
 
 __all__ = ["Dose", "DoseEvent", "Regimen", "ROUTES", "parse_dose", "check_group_size"]
@@ -23,6 +25,8 @@ ROUTES: tuple[str, ...] = ("oral", "sc", "im", "iv")
 _ROUTE_SYNONYMS = {"po": "oral", "oral": "oral", "gavage": "oral", "sc": "sc", "sq": "sc", "s.c.": "sc",
                    "subcutaneous": "sc", "im": "im", "intramuscular": "im", "iv": "iv", "intravenous": "iv"}
 HOURS_PER_DAY = 24.0
+# a DoseEvent with its Dose and list slot (what a batched simulation keeps per event is checked there)
+_BYTES_PER_DOSE_EVENT = 200.0
 
 
 @dataclass(frozen=True)
@@ -50,13 +54,18 @@ def parse_dose(value: Any, *, field: str | None = None, file: str | None = None)
     per_kg = re.fullmatch(r"\s*(.+?)\s*/\s*kg\s*", str(value)) if isinstance(value, str) else None
     q = parse_quantity(per_kg.group(1) if per_kg else value, field=field, file=file)
     try:
-        return Dose(float(q.to("mg").magnitude), per_kg=bool(per_kg))
+        amount = float(q.to("mg").magnitude)
     except pint.DimensionalityError:
         raise InputError(
             f"'{value}' is not a dose: it has dimension {q.dimensionality}",
             file=file, field=field, value=value,
             valid="a mass ('500 mg', '10 ug') or a mass per body weight ('5 mg/kg')",
         ) from None
+    if not (math.isfinite(amount) and amount >= 0):
+        raise InputError(f"the dose '{value}' is {'negative' if amount < 0 else 'not a finite number'}",
+                         file=file, field=field, value=value,
+                         valid="a dose >= 0, e.g. '500 mg' or '5 mg/kg' (0 for a vehicle)")
+    return Dose(amount, per_kg=bool(per_kg))
 
 
 def parse_route(value: Any, *, field: str | None = None, file: str | None = None) -> str:
@@ -123,11 +132,16 @@ class Regimen:
         if count is None and until is None:
             raise InputError("give either 'count' or 'until'", field="count", valid="count=28 or until='28 d'")
         end = _hours(until, field="until") if until is not None else float("inf")
+        if count is None and not math.isfinite(end):
+            raise InputError("the regimen's end must be finite", field="until", value=until, valid="e.g. '28 d'")
         n_max = count if count is not None else int((end - t0) / tau + 1e-9) + 1
+        # each dose is an event every simulation steps through: refuse absurd counts before building them
+        check_memory(n_max * _BYTES_PER_DOSE_EVENT, f"a regimen of {n_max:.3g} doses (every {tau:g} h)",
+                     field="until" if count is None else "count", value=until if count is None else count)
         cycle_h = (days_on + days_off) * HOURS_PER_DAY if days_on else None
         times: list[float] = []
         k = 0
-        while len(times) < n_max and k < 10**6:
+        while len(times) < n_max:
             t = t0 + k * tau
             k += 1
             if t >= end - 1e-9:

@@ -21,13 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
-from ..errors import InputError
+from ..errors import InputError, ResourceError
 from ..units import to_internal
 from ._data import SPECIES, pk_model, resolve_compound
 from ._regimen import HOURS_PER_DAY, Regimen, check_group_size
-from ._simulate import PKResult, simulate_pk
+from ._simulate import PKResult, check_pk_size, simulate_pk
 
 __all__ = ["PKScenario", "load_pk_scenario", "SCENARIO_KEYS", "REGIMEN_KEYS"]
 
@@ -61,7 +60,10 @@ def _require(data: dict, key: str, file: str, valid: str) -> Any:
 
 def _regimen(spec: Any, until_day: int, file: str) -> Regimen:
     if isinstance(spec, str):
-        return Regimen.parse(spec, until_day=until_day, field="regimen", file=file)
+        try:
+            return Regimen.parse(spec, until_day=until_day, field="regimen", file=file)
+        except ResourceError as exc:  # too many doses: the study's duration is what to change
+            raise exc.anchored(file=file, field="duration") from None
     if not isinstance(spec, dict):
         raise InputError("regimen must be a text or a mapping", file=file, field="regimen", value=spec,
                          valid="'2.5 mg oral q24h' or {dose: '2.5 mg', route: oral, every: '24 h'}")
@@ -90,21 +92,15 @@ def _regimen(spec: Any, until_day: int, file: str) -> Regimen:
                                 days_off=int(spec.get("days_off", 0)))
     except InputError as exc:  # re-anchor the error on the scenario file and the regimen field
         field = f"regimen.{exc.field}" if exc.field and not str(exc.field).startswith("regimen") else exc.field
-        raise InputError(str(exc).split(": ", 1)[-1].split(" (valid:")[0], file=file, field=field,
-                         value=exc.value, valid=exc.valid) from None
+        raise InputError(exc.message, file=file, field=field, value=exc.value, valid=exc.valid) from None
 
 
 def load_pk_scenario(path: str | Path) -> PKScenario:
     """Read and validate a PK scenario; errors name the file, the field path and what is valid."""
+    from ..scenario import read_yaml  # one reader for every scenario kind (missing file, folder, YAML)
+
     file = str(path)
-    try:
-        data = yaml.safe_load(Path(path).read_text())
-    except OSError as exc:
-        raise InputError(f"cannot read the scenario ({exc.strerror})", file=file) from None
-    except yaml.YAMLError as exc:
-        raise InputError(f"invalid YAML ({exc})", file=file) from None
-    if not isinstance(data, dict):
-        raise InputError("a scenario must be a mapping", file=file, valid="kind: pk, species: …, compound: …")
+    data = read_yaml(path)
     if data.get("kind") != "pk":
         raise InputError(f"kind is {data.get('kind')!r}", file=file, field="kind", value=data.get("kind"), valid="pk")
     if data.get("schema_version") != 1:
@@ -121,8 +117,8 @@ def load_pk_scenario(path: str | Path) -> PKScenario:
     compound = resolve_compound(_require(data, "compound", file, "a compound in pk.yaml"), file=file)
     model = pk_model(compound, species, file=file)
     duration_h = to_internal(_require(data, "duration", file, "e.g. '28 d'"), "hour", field="duration", file=file)
-    if duration_h <= 0:
-        raise InputError("duration must be positive", file=file, field="duration", value=data["duration"],
+    if not (math.isfinite(duration_h) and duration_h > 0):
+        raise InputError("duration must be positive and finite", file=file, field="duration", value=data["duration"],
                          valid="e.g. '28 d'")
     regimen = _regimen(_require(data, "regimen", file, "'2.5 mg oral q24h' or a mapping"),
                        math.ceil(duration_h / HOURS_PER_DAY), file)
@@ -145,6 +141,8 @@ def load_pk_scenario(path: str | Path) -> PKScenario:
         step = to_internal(output["every"], "hour", field="output.every", file=file)
         if step <= 0:
             raise InputError("output.every must be positive", file=file, field="output.every", value=output["every"])
+        check_pk_size(int(subjects), int(duration_h / step) + 2, file=file,
+                      field="subjects" if int(subjects) > 1 else "output.every")
         times = np.arange(0.0, duration_h + step / 2, step)
     bw = data.get("body_weight")
     body_weight_kg = to_internal(bw, "kg", field="body_weight", file=file) if bw is not None else None

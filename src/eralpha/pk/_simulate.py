@@ -8,7 +8,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..engine import check_nonnegative
 from ..errors import InputError
+from ..resources import check_memory
 from ._compartmental import (AUC, CENTRAL, PKParameters, model_terminal_half_life, sample_parameters,
                              simulate_amounts)
 from ._data import molecular_weight, pk_model, resolve_compound
@@ -18,7 +20,19 @@ __all__ = ["simulate_pk", "PKResult", "DEFAULT_BODY_WEIGHT_KG", "mg_per_l_to_nm"
 
 #: Body weight used to resolve per-kg doses and per-kg parameters (seed 000's NSG mice: ~25 g).
 DEFAULT_BODY_WEIGHT_KG = {"human": 70.0, "mouse": 0.025}
+_STATE_NAMES = ["depot", "central", "peripheral", "AUC"]  # the columns of simulate_amounts' states
 _METRICS = ["cmax_nM", "tmax_h", "cmin_nM", "auc_nM_h", "t_half_h"]
+
+
+def pk_memory_bytes(subjects: int, n_times: int) -> float:
+    """Peak memory of :func:`simulate_pk` (an over-estimate): per subject, 4 states and ~8 table columns
+    and temporaries per output time, a few cached 4×4 propagators and the sampled parameters."""
+    return 8.0 * subjects * (12.0 * n_times + 16.0 * 6 + 32.0)
+
+
+def check_pk_size(subjects: int, n_times: int, *, file: str | None = None, field: str = "subjects") -> None:
+    check_memory(pk_memory_bytes(subjects, n_times), f"{subjects} subjects × {n_times} output times",
+                 file=file, field=field, value=subjects)
 
 
 def mg_per_l_to_nm(compound: str) -> float:
@@ -104,6 +118,7 @@ def simulate_pk(compound: str, species: str, regimen: Regimen, times: Any, subje
         raise InputError("subjects must be a positive integer", file=file, field="subjects", value=subjects,
                          valid="1 for the typical subject, or >= 2 for a population")
     t_out = _output_times(times)
+    check_pk_size(int(subjects), t_out.size + 1, file=file)
     regimen.check_within(float(t_out.max()) + 1e-9, file=file)
     bw = DEFAULT_BODY_WEIGHT_KG.get(species, 70.0) if body_weight_kg is None else float(body_weight_kg)
     if not bw > 0:
@@ -117,6 +132,9 @@ def simulate_pk(compound: str, species: str, regimen: Regimen, times: Any, subje
     in_window = [d[0] for d in doses if t_out[0] <= d[0] <= t_out[-1]]
     t_eval = np.unique(np.concatenate([t_out, in_window[-1:]]))
     states = simulate_amounts(params, doses, t_eval)
+    # amounts (depot, central, peripheral) and the running AUC are never negative: a check, not a hope
+    check_nonnegative(states, _STATE_NAMES, t_eval, what=f"{name} {species} PK amount",
+                      labels=pd.DataFrame({"subject": np.arange(params.n_subjects)}), rtol=1e-9, atol=1e-12)
     to_nm = mg_per_l_to_nm(name)
     total = states[:, :, CENTRAL] / params.volume_central[:, None] * to_nm
     fu = model.fraction_unbound_plasma.value if model.fraction_unbound_plasma else np.nan

@@ -23,8 +23,13 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
         raise InputError("scenario file not found", file=str(path), valid="a path to a .yaml scenario (see scenarios/)")
+    if path.is_dir():
+        raise InputError("is a directory, not a scenario file", file=str(path), valid=scenario_files_in(path))
     try:
         data = yaml.safe_load(path.read_text())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read the scenario ({exc.__class__.__name__}: {getattr(exc, 'strerror', None) or exc})",
+                         file=str(path), valid="a readable UTF-8 .yaml file") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -32,6 +37,14 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InputError("a scenario must be a mapping of fields (kind, name, …)", file=str(path))
     return data
+
+
+def scenario_files_in(folder: Path, shown: int = 12) -> str:
+    """'one of a.yaml, b.yaml …' for the scenario files in ``folder`` (what to pass instead of it)."""
+    names = sorted(p.name for p in folder.iterdir() if p.suffix in (".yaml", ".yml"))
+    if not names:
+        return "a .yaml scenario file (this folder has none)"
+    return f"one of the {len(names)} .yaml files in it: " + ", ".join(names[:shown]) + (" …" if len(names) > shown else "")
 
 
 def _field_path(loc: tuple) -> str:
@@ -75,33 +88,69 @@ def parse_scenario(data: dict[str, Any], *, file: str = "<scenario>"):
     except ValidationError as exc:
         unknown = (f"field in a '{kind}' scenario", list(SCENARIO_MODELS[kind].model_fields))
         raise scenario_error(exc, file=file, unknown_field=unknown) from None
-    _check_names(scenario, file)
-    return scenario
+    return _check_names(scenario, file)
 
 
-def _check_names(s, file: str) -> None:
-    """Unknown compounds, cell lines, variants or assay systems get suggestions before anything runs."""
+# fields naming knowledge-base entities, and how expectations' ``at`` / ``ratio_to`` keys refer to them
+_NAME_LISTS = {"compounds": "compound", "cell_lines": "cell_line", "variants": "target", "systems": "assay_system"}
+_NAME_SINGLES = {"positive_control": "compound", "combination_partner": "compound", "radioligand": "compound"}
+_AT_KEYS = {"cell_line": "cell_line", "compound": "compound", "variant": "target", "system": "assay_system"}
+
+
+def _check_names(s, file: str):
+    """Unknown compounds, cell lines, variants or assay systems get suggestions before anything runs;
+    known ones are replaced by their canonical names (``MCF-7`` → ``MCF7``), in the expectations too,
+    so that a synonym reads the same rows as the name. Returns the canonical scenario."""
     kb = load_knowledge()
+    lookup = {"compound": kb.compound, "cell_line": kb.cell_line, "target": kb.target, "assay_system": kb.assay_system}
 
-    def each(field: str, names, lookup) -> None:
-        for i, n in enumerate(names):
-            try:
-                lookup(n)
-            except UnknownNameError as exc:
-                raise UnknownNameError(exc.kind, n, exc.choices, file=file, field=f"{field}[{i}]") from None
+    def canonical(kind: str, name, field: str) -> str:
+        try:
+            return lookup[kind](name).name
+        except UnknownNameError as exc:
+            raise UnknownNameError(exc.kind, str(name), exc.choices, file=file, field=field) from None
 
-    if hasattr(s, "compounds"):
-        each("compounds", s.compounds, kb.compound)
-    if hasattr(s, "cell_lines"):
-        each("cell_lines", s.cell_lines, kb.cell_line)
-    if hasattr(s, "variants"):
-        each("variants", s.variants, kb.target)
-    if hasattr(s, "systems"):
-        each("systems", s.systems, kb.assay_system)
-    for field in ("positive_control", "combination_partner", "radioligand"):
-        value = getattr(s, field, None)
-        if value:
-            each(field, [value], kb.compound)
+    update: dict = {}
+    for field, kind in _NAME_LISTS.items():
+        if hasattr(s, field):
+            update[field] = [canonical(kind, n, f"{field}[{i}]") for i, n in enumerate(getattr(s, field))]
+    for field, kind in _NAME_SINGLES.items():
+        if getattr(s, field, None):
+            update[field] = canonical(kind, getattr(s, field), field)
+    s = s.model_copy(update=update)
+    if s.expect:
+        s = s.model_copy(update={"expect": [_canonical_expectation(s, e, i, lookup, file) for i, e in enumerate(s.expect)]})
+    return s
+
+
+def _canonical_expectation(s, e, i: int, lookup, file: str):
+    """An expectation with canonical names in ``at`` / ``ratio_to``, checked against the scenario's
+    own cell lines — so one that could match no row fails now, not after the whole run."""
+
+    def fix(keys: dict | None, where: str) -> dict | None:
+        if keys is None:
+            return None
+        out = dict(keys)
+        for key, kind in _AT_KEYS.items():
+            value = out.get(key)
+            if isinstance(value, str):
+                try:
+                    out[key] = lookup[kind](value).name
+                except UnknownNameError as exc:
+                    if kind == "cell_line":  # a cell line must be one of the scenario's
+                        raise UnknownNameError(exc.kind, value, exc.choices, file=file,
+                                               field=f"expect[{i}].{where}.{key}") from None
+                    # other labels ('fulvestrant (positive control)', 'a+b') are row labels, kept as written
+        line = out.get("cell_line")
+        lines = getattr(s, "cell_lines", None)
+        if line is not None and lines is not None and line not in lines:
+            default = " (cell_lines defaults to [MCF7] when omitted)" if lines == ["MCF7"] else ""
+            raise InputError(f"expectation '{e.id}' reads cell line '{line}', which this scenario does not run{default}",
+                             file=file, field=f"expect[{i}].{where}.cell_line", value=line,
+                             valid="one of the scenario's cell_lines: " + ", ".join(lines))
+        return out
+
+    return e.model_copy(update={"at": fix(e.at, "at"), "ratio_to": fix(e.ratio_to, "ratio_to")})
 
 
 def load_scenario(path: str | Path):

@@ -143,30 +143,35 @@ class XenograftScenario(ScenarioBase):
         return self
 
 
-def _check_names_and_regimens(s: XenograftScenario, file: str) -> None:
+def _check_names_and_regimens(s: XenograftScenario, file: str) -> XenograftScenario:
+    """Names resolved (and made canonical: ``MCF-7`` → ``MCF7``), routes and start days checked."""
     from ..knowledge import load_knowledge
     from ..pk import pk_model
     from ..pk._regimen import parse_route
 
     kb = load_knowledge()
     try:
-        kb.cell_line(s.cell_line)
+        cell_line = kb.cell_line(s.cell_line).name
     except UnknownNameError as exc:
         raise UnknownNameError(exc.kind, s.cell_line, exc.choices, file=file, field="cell_line") from None
     end = s.duration
+    arms = []
     for i, arm in enumerate(s.arms):
+        arm_line = None
         if arm.cell_line is not None:
             try:
-                kb.cell_line(arm.cell_line)
+                arm_line = kb.cell_line(arm.cell_line).name
             except UnknownNameError as exc:
                 raise UnknownNameError(exc.kind, arm.cell_line, exc.choices, file=file, field=f"arms[{i}].cell_line") from None
+        drugs = []
         for j, d in enumerate(arm.drugs):
             where = f"arms[{i}].drugs[{j}]"
             try:
-                kb.compound(d.compound)
+                compound = kb.compound(d.compound).name
                 model = pk_model(d.compound, "mouse", file=file, field=where)
             except UnknownNameError as exc:
                 raise UnknownNameError(exc.kind, d.compound, exc.choices, file=file, field=f"{where}.compound") from None
+            drugs.append(d.model_copy(update={"compound": compound}))
             route = parse_route(d.route, field=f"{where}.route", file=file)
             if route not in model.routes:
                 raise InputError(f"route '{d.route}' is not available for {d.compound} in the mouse PK model",
@@ -175,6 +180,8 @@ def _check_names_and_regimens(s: XenograftScenario, file: str) -> None:
                 raise InputError(f"the regimen starts on day {d.start_day} but the study ends on day {end / 24:g}",
                                  file=file, field=f"{where}.start_day", value=d.start_day,
                                  valid=f"a start day <= {end / 24:g} (or a longer 'duration')")
+        arms.append(arm.model_copy(update={"cell_line": arm_line, "drugs": drugs}))
+    return s.model_copy(update={"cell_line": cell_line, "arms": arms})
 
 
 def parse_xenograft_scenario(data: dict, *, file: str = "<scenario>") -> XenograftScenario:
@@ -185,8 +192,7 @@ def parse_xenograft_scenario(data: dict, *, file: str = "<scenario>") -> Xenogra
         s = XenograftScenario.model_validate(data)
     except ValidationError as exc:
         raise scenario_error(exc, file=file) from None
-    _check_names_and_regimens(s, file)
-    return s
+    return _check_names_and_regimens(s, file)
 
 
 def load_xenograft_scenario(path: str | Path) -> XenograftScenario:

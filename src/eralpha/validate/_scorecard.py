@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..errors import InputError
 from ..experiments import ExperimentResult, run_experiment
 from ..scenario import SCENARIO_MODELS, load_scenario, read_yaml, shipped_scenarios
 from ..store import SCORECARD_FIELDS
@@ -111,7 +112,11 @@ def collect_scorecard(
 
     jobs = scorecard_jobs()
     if only:
+        names = [j[0] for j in jobs]
         jobs = [j for j in jobs if only in j[0]]
+        if not jobs:
+            raise InputError(f"no scorecard job's name contains '{only}'", field="--only", value=only,
+                             valid="a part of one of: " + ", ".join(names))
     rows, results, timings = [], [], {}
     with Progress("validate", total=len(jobs), mode=None if progress else "quiet") as bar:
         for name, job in jobs:
