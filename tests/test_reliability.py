@@ -250,7 +250,8 @@ def test_a_seed_that_is_not_a_number(tmp_path, capsys):
 
 def test_running_a_folder_lists_its_scenarios(capsys):
     code, out, err = run(capsys, "run", str(SCENARIOS))
-    one_line_error(code, err, "directory", "pk_letrozole_human.yaml")
+    first = sorted(p.name for p in SCENARIOS.glob("*.yaml"))[0]  # the message lists the folder's files in order
+    one_line_error(code, err, "directory", f"{len(list(SCENARIOS.glob('*.yaml')))} .yaml files", first)
     code, out, err = run(capsys, "pk", "simulate", str(SCENARIOS))
     one_line_error(code, err, "directory")
 
