@@ -107,6 +107,8 @@ class SurvivalAnalysis(Fitter):
     """Kaplan–Meier per arm, Cox hazard ratio vs a reference arm, and the log-rank test.
 
     Options: column names ``time``, ``event``, ``arm``; ``covariates`` (extra numeric Cox terms);
+    ``strata`` (columns the Cox baseline hazard is stratified by, R ``strata()``; the log-rank test
+    stays unstratified);
     ``reference`` (the comparator arm; default the first arm in the table, and the summary says
     which); ``time_unit`` (days / weeks / months / years: labels only, no conversion); ``alpha``;
     ``ci_method`` for the KM band and median CI (``"log"`` = R default).
@@ -126,6 +128,7 @@ class SurvivalAnalysis(Fitter):
         event: str = "event",
         arm: str = "arm",
         covariates: tuple[str, ...] = (),
+        strata: tuple[str, ...] = (),
         reference: str | None = None,
         time_unit: str = "months",
         alpha: float = 0.05,
@@ -138,13 +141,13 @@ class SurvivalAnalysis(Fitter):
         if not 0 < alpha < 1:
             raise InputError(f"alpha must lie between 0 and 1 (got {alpha})", field="alpha", value=alpha)
         self.time, self.event, self.arm = time, event, arm
-        self.covariates, self.reference = tuple(covariates), reference
+        self.covariates, self.reference, self.strata = tuple(covariates), reference, tuple(strata)
         self.time_unit, self.alpha, self.ci_method = time_unit, alpha, ci_method
 
     def _read(self, data) -> pd.DataFrame:
         df = read_table(data) if isinstance(data, (str, Path)) else data.copy()
         src = source_name(df)
-        cols = [self.time, self.event, self.arm, *self.covariates]
+        cols = [self.time, self.event, self.arm, *self.covariates, *self.strata]
         require_columns(df, cols)
         df, self.drop_report_ = drop_missing(df, cols)
         if df.empty:
@@ -156,6 +159,8 @@ class SurvivalAnalysis(Fitter):
         })
         for c in self.covariates:
             out[c] = numeric_column(df, c)
+        for c in self.strata:
+            out[c] = df[c].astype(str).to_numpy()
         out.attrs["source"] = src
         return out
 
@@ -192,13 +197,13 @@ class SurvivalAnalysis(Fitter):
         lr = multivariate_logrank_test(table["time"], table["arm"], table["event"])
         self.logrank_ = {"chi2": float(lr.test_statistic), "df": int(lr.degrees_of_freedom), "p": float(lr.p_value)}
 
-        design = table[["time", "event", *self.covariates]].copy()
+        design = table[["time", "event", *self.covariates, *self.strata]].copy()
         for arm in self.arms_[1:]:
             design[f"arm={arm}"] = (table["arm"] == arm).astype(float)  # treatment coding vs reference
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # lifelines warns on separation; reported via the CI instead
             try:
-                self.cox_ = CoxPHFitter(alpha=self.alpha).fit(design, "time", "event")
+                self.cox_ = CoxPHFitter(alpha=self.alpha).fit(design, "time", "event", strata=list(self.strata) or None)
             except Exception as exc:  # lifelines raises ConvergenceError and plain LinAlgErrors
                 raise InputError(f"the Cox model could not be fitted ({exc})", file=src) from None
         s = self.cox_.summary
