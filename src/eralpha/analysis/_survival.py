@@ -34,7 +34,7 @@ from ..errors import InputError, UnknownNameError
 from ._base import Fitter
 from ._data import drop_missing, numeric_column, read_table, require_columns, source_name
 
-__all__ = ["SurvivalAnalysis", "km_median", "TIME_UNITS", "CI_METHODS"]
+__all__ = ["SurvivalAnalysis", "km_median", "km_survival_at", "TIME_UNITS", "CI_METHODS"]
 
 TIME_UNITS = ("days", "weeks", "months", "years")
 CI_METHODS = ("log", "log-log", "plain")
@@ -52,6 +52,28 @@ def _first_below_half(times: np.ndarray, curve: np.ndarray) -> float:
     return float(t[0])
 
 
+def _km_curve(time, event):
+    """Event times, numbers at risk, events and the Kaplan–Meier curve (product-limit)."""
+    t = np.asarray(time, dtype=float)
+    d = np.asarray(event, dtype=float)
+    times = np.unique(t[d > 0])
+    ts = np.sort(t)
+    at_risk = (t.size - np.searchsorted(ts, times, side="left")).astype(float)
+    deaths = np.bincount(np.searchsorted(times, t[d > 0]), weights=d[d > 0], minlength=times.size)[: times.size]
+    surv = np.cumprod(1.0 - deaths / at_risk) if times.size else np.array([])
+    return times, at_risk, deaths, surv
+
+
+def km_survival_at(time, event, at: float) -> float:
+    """Kaplan–Meier survival at time ``at`` (landmark); NaN when nobody was followed that long."""
+    t = np.asarray(time, dtype=float)
+    if t.size == 0 or at > t.max():
+        return np.nan
+    times, _, _, surv = _km_curve(t, event)
+    k = np.searchsorted(times, at, side="right")
+    return float(surv[k - 1]) if k > 0 else 1.0
+
+
 def km_median(time, event, alpha: float = 0.05, ci_method: str = "log") -> tuple[float, float, float]:
     """Kaplan–Meier median and its ``1 - alpha`` CI as R's ``print(survfit(...))`` reports them.
 
@@ -60,16 +82,9 @@ def km_median(time, event, alpha: float = 0.05, ci_method: str = "log") -> tuple
     """
     if ci_method not in CI_METHODS:
         raise UnknownNameError("CI method", ci_method, CI_METHODS, field="ci_method")
-    t = np.asarray(time, dtype=float)
-    d = np.asarray(event, dtype=float)
-    order = np.argsort(t, kind="stable")
-    t, d = t[order], d[order]
-    times = np.unique(t[d > 0])
+    times, at_risk, deaths, surv = _km_curve(time, event)
     if times.size == 0:
         return np.nan, np.nan, np.nan
-    at_risk = np.array([(t >= u).sum() for u in times], dtype=float)
-    deaths = np.array([d[t == u].sum() for u in times])
-    surv = np.cumprod(1.0 - deaths / at_risk)
     with np.errstate(divide="ignore", invalid="ignore"):
         greenwood = np.cumsum(deaths / (at_risk * (at_risk - deaths)))  # var(log S)
         z = stats.norm.ppf(1 - alpha / 2)

@@ -13,24 +13,13 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..analysis import SurvivalAnalysis, clopper_pearson, km_median
+from ..analysis import SurvivalAnalysis, clopper_pearson, km_median, km_survival_at
 from ..errors import InputError
 
 __all__ = ["arm_endpoints", "comparison_endpoints", "trial_endpoints", "ARM_KEYS", "COMPARISON_KEYS"]
 
 ARM_KEYS = ("n", "events", "median_pfs_months", "median_pfs_ci", "pfs_6m", "pfs_12m", "orr", "orr_ci", "cbr", "cbr_ci")
 COMPARISON_KEYS = ("hr", "hr_ci", "logrank_p")
-
-
-def _landmark(time: np.ndarray, event: np.ndarray, t: float) -> float:
-    from lifelines import KaplanMeierFitter
-
-    if len(time) == 0:
-        return math.nan
-    km = KaplanMeierFitter().fit(time, event)
-    if t > km.timeline.max():
-        return math.nan  # nobody followed that long: not estimable
-    return float(km.predict(t))
 
 
 def _rate(k: int, n: int) -> tuple[float, list[float]]:
@@ -48,7 +37,7 @@ def arm_endpoints(g: pd.DataFrame) -> dict:
     orr, orr_ci = _rate(int(meas["objective_response"].sum()), len(meas))
     cbr, cbr_ci = _rate(int(g["clinical_benefit"].sum()), len(g))
     return {"n": int(len(g)), "events": int(e.sum()), "median_pfs_months": med, "median_pfs_ci": [lo, hi],
-            "pfs_6m": _landmark(t, e, 6.0), "pfs_12m": _landmark(t, e, 12.0),
+            "pfs_6m": km_survival_at(t, e, 6.0), "pfs_12m": km_survival_at(t, e, 12.0),
             "n_measurable": int(len(meas)), "orr": orr, "orr_ci": orr_ci, "cbr": cbr, "cbr_ci": cbr_ci}
 
 
