@@ -104,6 +104,8 @@ class PublishedRow(_Strict):
     endpoint: Literal[ENDPOINTS]  # type: ignore[valid-type]
     arm: str | None = None  # per-arm endpoints
     comparison: tuple[str, str] | None = None  # (experimental, reference) for hr / logrank_p
+    subgroup: str | None = None  # e.g. "esr1=mutant": the endpoint within that subgroup
+    claim: Literal["inside_pi", "hr_below_1"] = "inside_pi"  # hr_below_1: upper 95 % PI bound of the HR < 1
     kind: Literal["calibration", "prediction"]
     note: str = ""
 
