@@ -207,3 +207,14 @@ def test_population_constants_have_provenance():
     v = population_values()
     assert set(v["kind"]) <= {"measured", "calibrated", "assumed"}
     assert (v["source"].str.len() > 10).all()
+
+
+def test_every_shipped_trial_scenario_parses():
+    from eralpha.scenario import load_scenario
+    from eralpha.trials._scorecard import shipped_trial_scenarios
+
+    paths = shipped_trial_scenarios()
+    assert len(paths) >= 4
+    for p in paths:
+        s = load_scenario(p)
+        assert s.kind == "trial" and s.scan_days()[0] > 0

@@ -32,6 +32,11 @@ def run(
         console.print(f"already finished with this scenario and seed: {done}  (use --force to run again)")
         return
     kind = spec.get("kind")
+    if kind == "trial":
+        from ..errors import InputError
+
+        raise InputError("a trial scenario runs with 'eralpha trial run SCENARIO'", file=str(scenario), field="kind",
+                         value=kind, valid="eralpha trial run " + str(scenario))
     with console.status(f"running {scenario.name} …"):
         if kind == "pk":
             tables, figures, rows, notes, name = _run_pk(scenario, spec)
