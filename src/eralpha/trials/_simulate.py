@@ -38,7 +38,7 @@ from ..pk._compartmental import AUC, sample_parameters, simulate_amounts
 from ..population import CLONE_TYPES, Patients, clone_type, human
 
 __all__ = ["ArmRegimen", "arm_regimen", "simulate_arm", "ArmTrajectories", "TEMPLATE_LINE", "exposure_windows",
-           "tumour_compounds", "SOLVER", "WARMUP_DAYS"]
+           "tumour_compounds", "SOLVER", "WARMUP_DAYS", "arm_batch", "ArmBatch"]
 
 TEMPLATE_LINE = "mBC-patient"
 SOLVER = SolverOptions(rtol=1e-3, atol=1e-8, initial_step=1e-2)  # fold changes to 0.1 %: far below reading noise
@@ -198,9 +198,22 @@ class ArmTrajectories:
         return idx
 
 
-def simulate_arm(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: int, chunk: int = 4096,
-                 progress=None) -> ArmTrajectories:
-    """Every patient's clones under ``arm`` (one compiled model; members = patients x clone types)."""
+@dataclass
+class ArmBatch:
+    """Everything one arm's batched solve needs, member by member (the engine, or libRoadRunner in the benchmark)."""
+
+    compiled: object
+    parameters: dict
+    initial: dict
+    events: list  # (time h, target, values per member)
+    times: np.ndarray  # output times (h)
+    member_patient: np.ndarray
+    member_type: np.ndarray
+    brain: bool
+
+
+def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: int) -> ArmBatch:
+    """Members (patients x clone types present), their parameters, initial states and exposure events."""
     days = np.asarray(days, dtype=float)
     horizon = float(days[-1])
     compounds = tumour_compounds(arm.compounds)
@@ -219,7 +232,6 @@ def simulate_arm(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed:
     present = np.zeros((patients.n, len(CLONE_TYPES)), dtype=bool)
     np.logical_or.at(present, les["patient"].to_numpy(), shares > 0)
     mp, mt = np.nonzero(present)
-    M = mp.size
 
     # ---- per-member parameters ----------------------------------------------------------------
     tpot_h = patients.biology["tpot_days"].to_numpy() * 24.0
@@ -255,7 +267,16 @@ def simulate_arm(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed:
         for c in compounds:
             events.append((edges[w] * 24.0, f"plasma_{ligand_id(c)}", free[c][mp, w]))
 
-    times = days * 24.0
+    return ArmBatch(cm, params, initial, events, np.asarray(days, dtype=float) * 24.0, mp, mt, brain)
+
+
+def simulate_arm(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: int, chunk: int = 4096,
+                 progress=None) -> ArmTrajectories:
+    """Every patient's clones under ``arm`` (one compiled model; members = patients x clone types)."""
+    b = arm_batch(arm, patients, np.asarray(days, dtype=float), seed=seed)
+    cm, params, initial, events, times, brain = b.compiled, b.parameters, b.initial, b.events, b.times, b.brain
+    mp, mt = b.member_patient, b.member_type
+    M = mp.size
     fold = np.empty((M, len(days)))
     fold_brain = np.empty((M, len(days)))
     steps = np.empty(M, dtype=np.int64)
@@ -279,10 +300,4 @@ def simulate_arm(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed:
         steps[sl] = res.steps
         if progress is not None:
             progress(hi - lo)
-    return ArmTrajectories(days, mp, mt, fold, fold_brain, steps, patients.n)
-
-
-def check_dose_units(arm: ArmRegimen) -> None:
-    for c, reg, _, _ in arm.drugs:
-        if any(e.dose.per_kg for e in reg.events):
-            raise InputError("trial doses are absolute (mg), not per kg", field=f"{arm.name}.{c}")
+    return ArmTrajectories(np.asarray(days, dtype=float), mp, mt, fold, fold_brain, steps, patients.n)
