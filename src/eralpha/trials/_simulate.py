@@ -29,7 +29,6 @@ from functools import lru_cache
 import numpy as np
 
 from ..engine import Event, SolverOptions, compile_model, simulate
-from ..errors import InputError
 from ..knowledge import load_knowledge
 from ..model._cell import ligand_id
 from ..model._tumour import TumourContext, assemble_tumour_model
