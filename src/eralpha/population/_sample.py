@@ -163,17 +163,33 @@ def sample_patients(spec: PopulationSpec, n: int, rng: np.random.Generator, *, p
     for v, r in CLONE_TYPES:
         les[f"f_{clone_type(v, r)}"] = allele[v] * (r_l if r else 1 - r_l)
 
-    meas_sum = les[les["measurable"]].groupby("patient")["diameter_mm"].apply(lambda d: float(np.sort(d.to_numpy())[::-1][:5].sum()))
+    # baseline sum of diameters: the (up to) five largest measurable lesions of each patient
+    pid_all = les["patient"].to_numpy()
+    meas = les["measurable"].to_numpy()
+    order = np.lexsort((-les["diameter_mm"].to_numpy(), pid_all))
+    rank = np.empty(L, dtype=int)
+    m_sorted = meas[order]
+    p_sorted = pid_all[order]
+    # rank among the patient's measurable lesions (cumulative count within patient)
+    cnt = np.cumsum(m_sorted)
+    first = np.searchsorted(p_sorted, p_sorted, side="left")
+    before = np.where(first > 0, cnt[first - 1], 0)
+    rank[order] = np.where(m_sorted, cnt - before - 1, 10**9)
+    meas_sum = np.zeros(n)
+    top = meas & (rank < 5)
+    np.add.at(meas_sum, pid_all[top], les["diameter_mm"].to_numpy()[top])
+    has_brain = np.zeros(n, dtype=bool)
+    np.logical_or.at(has_brain, pid_all, (les["site"] == "brain").to_numpy())
+    has_meas = np.zeros(n, dtype=bool)
+    np.logical_or.at(has_meas, pid_all, meas)
     cov = pd.DataFrame({
         "patient": np.arange(n), "age": age, "weight_kg": weight, "line": line,
         "prior_ai": prior_ai, "prior_cdk46i": prior_cdk, "prior_cdk46i_months": cdk_months,
         "prior_fulvestrant": prior_fulv, "prior_chemo": prior_chemo,
         "esr1": np.where(esr1_mut, "mutant", "not_detected"), "esr1_variant": variant,
         "pik3ca": np.where(pik3ca, "mutant", "WT"), "visceral": visceral, "bone_only": bone_only,
-        "n_lesions": n_les, "brain": les.groupby("patient")["site"].apply(lambda s: bool((s == "brain").any())).reindex(range(n)).to_numpy(),
-        "measurable": les.groupby("patient")["measurable"].any().reindex(range(n)).to_numpy(),
+        "n_lesions": n_les, "brain": has_brain, "measurable": has_meas, "baseline_sld_mm": meas_sum,
     })
-    cov["baseline_sld_mm"] = meas_sum.reindex(range(n)).fillna(0.0).to_numpy()
     bio = pd.DataFrame({"tpot_days": tpot, "esr1_mutant_fraction": mut_frac, "cdk46i_resistant_fraction": res_frac,
                         "e2_factor": e2_factor, "new_lesion_e": new_lesion_e})
     return Patients(cov, les, bio)

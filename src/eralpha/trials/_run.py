@@ -279,14 +279,21 @@ def _same_regimen(a, b) -> bool:
 
 
 def _visit_table(first: pd.DataFrame, reads: dict[str, ArmReads], scan_days: np.ndarray) -> pd.DataFrame:
-    rows = []
-    for i, row in first.iterrows():
-        rd = reads[row["arm"]]
-        p = int(row["pool_patient"])
-        for j in range(int(row["scans_seen"]) + 1):
-            rows.append((i, row["arm"], 0.0 if j == 0 else scan_days[j - 1], rd.sums[p, j] if rd.measurable[p] else np.nan,
-                         rd.pct_change[p, j], rd.responses[p, j]))
-    return pd.DataFrame(rows, columns=["patient", "arm", "day", "sum_mm", "pct_change", "response"])
+    """One row per patient and scan seen (baseline included) of the trial as run."""
+    parts = []
+    days = np.concatenate([[0.0], scan_days])
+    for arm, g in first.groupby("arm", sort=False):
+        rd = reads[arm]
+        p = g["pool_patient"].to_numpy()
+        seen = g["scans_seen"].to_numpy()
+        j = np.arange(days.size)
+        mask = j[None, :] <= seen[:, None]
+        rows, cols = np.nonzero(mask)
+        parts.append(pd.DataFrame({
+            "patient": g.index.to_numpy()[rows], "arm": arm, "day": days[cols],
+            "sum_mm": np.where(rd.measurable[p][rows], rd.sums[p[rows], cols], np.nan),
+            "pct_change": rd.pct_change[p[rows], cols], "response": rd.responses[p[rows], cols]}))
+    return pd.concat(parts, ignore_index=True).sort_values(["patient", "day"], kind="stable").reset_index(drop=True)
 
 
 def _replicate_frame(reps: list[dict]) -> pd.DataFrame:
