@@ -218,3 +218,31 @@ def test_every_shipped_trial_scenario_parses():
     for p in paths:
         s = load_scenario(p)
         assert s.kind == "trial" and s.scan_days()[0] > 0
+
+
+def test_event_driven_cutoff_stops_at_the_target_events():
+    s = parse_trial_scenario(_spec(design={**SMALL["design"], "cutoff_events": 6}, replicates=1))
+    t = run_trial(s).patients
+    assert t["event"].sum() <= 6
+    assert t["event"].sum() >= 1
+
+
+def test_dose_reduction_lowers_exposure_for_the_reduced_share():
+    from eralpha.trials._schema import DrugSpec
+    from eralpha.trials._simulate import _window_free_nM, arm_regimen, exposure_windows
+    from eralpha.trials._run import eligible_patients
+
+    s = parse_trial_scenario(SMALL)
+    p = eligible_patients(s, 40, np.random.default_rng(2))
+    edges = exposure_windows(180.0)
+    full = arm_regimen("a", [DrugSpec(compound="lasofoxifene", regimen="5 mg oral q24h")], 180.0)
+    red = arm_regimen("b", [DrugSpec(compound="lasofoxifene", regimen="5 mg oral q24h", reduce_to="2.5 mg",
+                                     reduce_from_day=29, reduce_fraction=1.0)], 180.0)
+    held = arm_regimen("c", [DrugSpec(compound="lasofoxifene", regimen="5 mg oral q24h", hold=(29, 56))], 180.0)
+    c_full = _window_free_nM("lasofoxifene", *full.drugs[0][1:2], p, edges, 1, None, 0.0)
+    _, reg, reduced, share = red.drugs[0]
+    c_red = _window_free_nM("lasofoxifene", reg, p, edges, 1, reduced, share)
+    c_hold = _window_free_nM("lasofoxifene", held.drugs[0][1], p, edges, 1, None, 0.0)
+    assert np.allclose(c_full[:, :4], c_red[:, :4])  # the same patients' PK before the reduction
+    assert np.all(c_red[:, -1] < 0.6 * c_full[:, -1])  # half the dose at steady state
+    assert np.all(c_hold[:, 6] < c_full[:, 6])  # days 43-49 fall in the hold

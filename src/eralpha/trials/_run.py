@@ -6,7 +6,8 @@
    population's own priors are used.
 2. **Arms.** Every arm's regimen is given to every patient of the pool (one batched engine solve per
    arm; members = patients x clone types), scanned, and read by RECIST 1.1 at full follow-up.
-3. **Replicate trials** at the real sample size: patients drawn from the pool, allocated by
+3. **Replicate trials** at the real sample size: patients drawn from the pool (with replacement when
+   the pool is smaller than replicates x sample size: a bootstrap of the virtual population), allocated by
    stratified permuted blocks (or paired: every arm the same patients), accrued uniformly, censored
    by drop-out and the data cut-off (calendar or event-driven); BOR from the scans before censoring.
 4. **Endpoints** per replicate (:mod:`._endpoints`) and 95 % prediction intervals across replicates.
@@ -136,19 +137,21 @@ def _observed_visits(s: TrialScenario, entry: np.ndarray, pfs_day_full: np.ndarr
 
 
 def _replicate(s: TrialScenario, r: int, seed: int, pool: Patients, reads: dict[str, ArmReads], ns: list[int],
-               rules: RecistRules, bor_cache: dict) -> pd.DataFrame:
+               rules: RecistRules, bor_cache: dict, bootstrap: bool) -> pd.DataFrame:
+    """One replicate trial. ``bootstrap``: patients drawn with replacement (the pool is smaller than the
+    replicates need, so drawing without replacement would understate between-trial variability)."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1000 + r]))
     arms = [a.name for a in s.arms]
     V = pool.n
     if s.design.allocation == "paired":
         n = ns[0]
-        pick = rng.choice(V, size=n, replace=n > V)
+        pick = rng.choice(V, size=n, replace=bootstrap or n > V)
         who = np.tile(pick, len(arms))
         arm_idx = np.repeat(np.arange(len(arms)), n)
         entry = np.tile(rng.uniform(0.0, s.design.accrual, n), len(arms))
     else:
         total = sum(ns)
-        who = rng.choice(V, size=total, replace=total > V)
+        who = rng.choice(V, size=total, replace=bootstrap or total > V)
         arm_idx = _allocate(s, pool.covariates.iloc[who].reset_index(drop=True), ns, rng)
         entry = rng.uniform(0.0, s.design.accrual, total)
     scan_days = reads[arms[0]].scan_days
@@ -256,7 +259,7 @@ def run_trial(s: TrialScenario, *, replicates: int | None = None, patients_per_a
     strata = tuple(s.design.stratify) if s.design.allocation == "randomised" else ()
     reps, tables, cache = [], [], {}
     for r in range(R):
-        table = _replicate(s, r, seed, pool, reads, ns, rules, cache)
+        table = _replicate(s, r, seed, pool, reads, ns, rules, cache, bootstrap=pool.n < R * per_rep)
         tables.append(table)
         # subgroup HRs for the trial as run (replicate 0); Cox fits per subgroup per replicate are the slow part
         reps.append(trial_endpoints(table, arms, s.reference_arm, strata=strata, subgroups=tuple(s.subgroups) if r == 0 else ()))
