@@ -98,8 +98,8 @@ class TrialResult:
 def _allocate(s: TrialScenario, cov: pd.DataFrame, ns: list[int], rng: np.random.Generator) -> np.ndarray:
     """Arm index per patient: stratified permuted blocks in the ratio of the arms' sizes."""
     total = sum(ns)
-    g = math.gcd(*ns) if len(ns) > 1 else ns[0]
-    ratio = [n // g for n in ns]
+    # the design's ratio in small whole numbers (52 vs 51 is 1:1; 200 vs 100 is 2:1); exact sizes below
+    ratio = [max(1, round(n / min(ns))) for n in ns]
     block = [a for a, r in enumerate(ratio) for _ in range(r)]
     while len(block) < s.design.block_size and len(block) * 2 <= max(s.design.block_size, len(block)):
         block = block * 2
