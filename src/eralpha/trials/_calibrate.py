@@ -1,4 +1,4 @@
-"""Plausible patients and virtual-patient selection on a control arm (Allen et al. 2016; Rieger et al. 2018).
+"""Plausible patients and virtual-patient selection on a control arm (Allen et al. 2016, CPT Pharmacometrics Syst Pharmacol 5:140; Rieger et al. 2018, Prog Biophys Mol Biol 139:15).
 
 Procedure (documented in docs/trials.md):
 
