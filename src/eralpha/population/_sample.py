@@ -118,24 +118,33 @@ def sample_patients(spec: PopulationSpec, n: int, rng: np.random.Generator, *, p
     if spec.exclude_brain:
         w["brain"] = 0.0
     nonvisc = [s for s in SITES if s not in VISCERAL_SITES]
-    rows = []
     d_med, d_cv = pv("diameter_median").value, pv("diameter_cv").value
-    for i in range(n):
-        if bone_only[i]:
-            sites = ["bone"] * n_les[i]
-        else:
-            allowed = list(SITES) if visceral[i] else [s for s in nonvisc]
-            p = np.array([w[s] for s in allowed])
-            sites = list(rng.choice(allowed, size=n_les[i], p=p / p.sum()))
-            if visceral[i] and not any(s in VISCERAL_SITES for s in sites):
-                pv_ = np.array([w[s] for s in VISCERAL_SITES])
-                sites[0] = rng.choice(VISCERAL_SITES, p=pv_ / pv_.sum())
-            if not visceral[i] and all(s == "bone" for s in sites):
-                sites[0] = rng.choice(["lymph_node", "soft_tissue"])  # not bone-only, so something else
-        for j, s in enumerate(sites):
-            rows.append((i, j, s))
-    les = pd.DataFrame(rows, columns=["patient", "lesion", "site"])
-    L = len(les)
+    # every lesion's site drawn at once from its patient's allowed sites (visceral: all; else non-visceral)
+    pid = np.repeat(np.arange(n), n_les)
+    L = pid.size
+    site_ix = {s: i for i, s in enumerate(SITES)}
+    p_all = np.array([w[s] for s in SITES])
+    p_nonv = np.array([w[s] if s in nonvisc else 0.0 for s in SITES])
+    cum_all, cum_nonv = np.cumsum(p_all / p_all.sum()), np.cumsum(p_nonv / p_nonv.sum())
+    u = rng.random(L)
+    site = np.where(visceral[pid], np.searchsorted(cum_all, u, side="right"), np.searchsorted(cum_nonv, u, side="right"))
+    site = np.minimum(site, len(SITES) - 1)
+    site = np.where(bone_only[pid], site_ix["bone"], site)
+    first = np.concatenate([[0], np.cumsum(n_les)[:-1]])
+    is_visc = np.isin(site, [site_ix[s] for s in VISCERAL_SITES])
+    any_visc = np.zeros(n, dtype=bool)
+    np.logical_or.at(any_visc, pid, is_visc)
+    all_bone = np.ones(n, dtype=bool)
+    np.logical_and.at(all_bone, pid, site == site_ix["bone"])
+    pv_ = np.array([w[s] for s in VISCERAL_SITES])
+    visc_pick = np.array([site_ix[s] for s in VISCERAL_SITES])[np.searchsorted(np.cumsum(pv_ / pv_.sum()), rng.random(n), side="right").clip(0, len(pv_) - 1)]
+    other_pick = np.where(rng.random(n) < 0.5, site_ix["lymph_node"], site_ix["soft_tissue"])
+    fix_v = visceral & ~any_visc  # visceral disease needs a visceral lesion
+    fix_b = ~visceral & ~bone_only & all_bone  # not bone-only, so something else
+    site[first[fix_v]] = visc_pick[fix_v]
+    site[first[fix_b]] = other_pick[fix_b]
+    lesion = np.arange(L) - first[pid]
+    les = pd.DataFrame({"patient": pid, "lesion": lesion, "site": np.array(SITES)[site]})
     les["diameter_mm"] = _lognormal(rng, d_med, d_cv, L)
     # RECIST 1.1: >= 10 mm (nodes >= 15 mm short axis); lytic bone without soft-tissue mass is not measurable
     limit = np.where(les["site"] == "lymph_node", 15.0, 10.0)
@@ -154,7 +163,6 @@ def sample_patients(spec: PopulationSpec, n: int, rng: np.random.Generator, *, p
     new_lesion_e = rng.exponential(1.0, n)  # the patient's own threshold of the new-lesion cumulative hazard
 
     # ---- clone shares per lesion (patient share scattered per lesion on the logit scale) ---------
-    pid = les["patient"].to_numpy()
     m_l = np.where(mut_frac[pid] > 0, _expit(_logit(mut_frac[pid]) + rng.normal(0, _LESION_LOGIT_SD, L)), 0.0)
     r_l = np.where(res_frac[pid] > 0, _expit(_logit(res_frac[pid]) + rng.normal(0, _LESION_LOGIT_SD, L)), 0.0)
     var_l = variant[pid]
