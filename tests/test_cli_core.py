@@ -67,7 +67,8 @@ KNOWN_FAILURES = {
     "free exposure (~0.8 nM with the assumed fu 0.01), so lasofoxifene is no better than fulvestrant",
     "trial.elaine1.pfs_hr": "as above: the predicted HR is ~1.0, not 0.70",
     "trial.elaine1.orr_laso": "the cell biology is cytostatic (no apoptosis/senescence): tumours barely regress, no responses",
-    "trial.elaine1.cbr_fulv": "slow-growing selected patients stay stable on fulvestrant (CBR ~33 % vs 21.6 %)",
+    "trial.elaine1.cbr_laso": "lasofoxifene no better than fulvestrant on mutant clones (CBR ~29 %, PI 19-35 %, vs 36.5 %); "
+    "borderline: with another random stream this row passed and the fulvestrant CBR row failed",
     "trial.elaine2.pfs_median": "lasofoxifene adds little on mutant clones and abemaciclib only slows them: ~5.5 months, not 13",
     "trial.elaine2.orr": "no regression without apoptosis/senescence in the cell biology",
     "trial.elaine2.cbr_24wk": "as for the PFS: too little control of mutant clones",
