@@ -9,7 +9,7 @@ from ._doseresponse import MODELS, CurveFit, DoseResponseFitter, EffectiveDose, 
 from ._dr_models import DoseResponseModel
 from ._plates import PlateAnalysis
 from ._recist import RESPONSES, RecistAssessment, RecistRules, best_overall_response, classify_sums, clopper_pearson, fisher_vs_reference
-from ._survival import SurvivalAnalysis, km_median
+from ._survival import SurvivalAnalysis, km_median, km_survival_at
 from ._synergy import SynergyAnalysis, SynergyColumns, bliss_excess, bliss_expected, hsa_expected, loewe_expected
 from ._western import WesternBlotAnalysis, WesternColumns
 from ._xenograft import (
@@ -27,6 +27,6 @@ __all__ = [
     "PlateAnalysis",
     "SynergyAnalysis", "SynergyColumns", "bliss_excess", "bliss_expected", "hsa_expected", "loewe_expected",
     "XenograftAnalysis", "TumourWeightAnalysis", "MetastasisAnalysis", "compare_groups_fast", "compare_to_reference", "log_growth_slopes",
-    "SurvivalAnalysis", "km_median",
+    "SurvivalAnalysis", "km_median", "km_survival_at",
     "RecistAssessment", "RecistRules", "RESPONSES", "clopper_pearson", "classify_sums", "best_overall_response", "fisher_vs_reference",
 ]

@@ -47,6 +47,7 @@ __all__ = [
     "RecistAssessment",
     "RESPONSES",
     "fisher_vs_reference",
+    "clinical_benefit",
 ]
 
 #: Response categories, best first (the order BOR uses).
@@ -205,6 +206,16 @@ def best_overall_response(days, responses, rules: RecistRules = RecistRules()) -
         if _RANK[candidate] < _RANK[best]:
             best = candidate
     return best
+
+
+def clinical_benefit(days, responses, bor: str, rules: RecistRules = RecistRules()) -> bool:
+    """Clinical benefit: BOR CR/PR, or SD with a non-PD assessment at least ``cbr_days`` after baseline."""
+    days = np.asarray(days, dtype=float)
+    responses = list(responses)
+    upto = responses.index("PD") if "PD" in responses else len(responses)
+    non_pd_days = days[:upto]
+    return bool(bor in ("CR", "PR") or (bor == "SD" and len(non_pd_days) > 0
+                                         and non_pd_days.max() >= rules.cbr_days - _EPS))
 
 
 _TYPE_ALIASES = {
@@ -412,10 +423,7 @@ class RecistAssessment(Fitter):
         progressed = "PD" in resp
         upto = resp.index("PD") if progressed else len(resp)
         ttp = days[upto] if progressed else (days[-1] if len(days) else 0.0)
-        non_pd_days = days[:upto]
-        benefit = bor in ("CR", "PR") or (
-            bor == "SD" and len(non_pd_days) > 0 and non_pd_days.max() >= self.rules.cbr_days - _EPS
-        )
+        benefit = clinical_benefit(days, resp, bor, self.rules)
         best_pct = follow["pct_from_baseline"].min() if len(follow) else np.nan
         return {
             "patient": visits["patient"].iloc[0], "arm": visits["arm"].iloc[0],

@@ -34,7 +34,7 @@ from ..errors import InputError, UnknownNameError
 from ._base import Fitter
 from ._data import drop_missing, numeric_column, read_table, require_columns, source_name
 
-__all__ = ["SurvivalAnalysis", "km_median", "TIME_UNITS", "CI_METHODS"]
+__all__ = ["SurvivalAnalysis", "km_median", "km_survival_at", "TIME_UNITS", "CI_METHODS"]
 
 TIME_UNITS = ("days", "weeks", "months", "years")
 CI_METHODS = ("log", "log-log", "plain")
@@ -52,6 +52,28 @@ def _first_below_half(times: np.ndarray, curve: np.ndarray) -> float:
     return float(t[0])
 
 
+def _km_curve(time, event):
+    """Event times, numbers at risk, events and the Kaplan–Meier curve (product-limit)."""
+    t = np.asarray(time, dtype=float)
+    d = np.asarray(event, dtype=float)
+    times = np.unique(t[d > 0])
+    ts = np.sort(t)
+    at_risk = (t.size - np.searchsorted(ts, times, side="left")).astype(float)
+    deaths = np.bincount(np.searchsorted(times, t[d > 0]), weights=d[d > 0], minlength=times.size)[: times.size]
+    surv = np.cumprod(1.0 - deaths / at_risk) if times.size else np.array([])
+    return times, at_risk, deaths, surv
+
+
+def km_survival_at(time, event, at: float) -> float:
+    """Kaplan–Meier survival at time ``at`` (landmark); NaN when nobody was followed that long."""
+    t = np.asarray(time, dtype=float)
+    if t.size == 0 or at > t.max():
+        return np.nan
+    times, _, _, surv = _km_curve(t, event)
+    k = np.searchsorted(times, at, side="right")
+    return float(surv[k - 1]) if k > 0 else 1.0
+
+
 def km_median(time, event, alpha: float = 0.05, ci_method: str = "log") -> tuple[float, float, float]:
     """Kaplan–Meier median and its ``1 - alpha`` CI as R's ``print(survfit(...))`` reports them.
 
@@ -60,16 +82,9 @@ def km_median(time, event, alpha: float = 0.05, ci_method: str = "log") -> tuple
     """
     if ci_method not in CI_METHODS:
         raise UnknownNameError("CI method", ci_method, CI_METHODS, field="ci_method")
-    t = np.asarray(time, dtype=float)
-    d = np.asarray(event, dtype=float)
-    order = np.argsort(t, kind="stable")
-    t, d = t[order], d[order]
-    times = np.unique(t[d > 0])
+    times, at_risk, deaths, surv = _km_curve(time, event)
     if times.size == 0:
         return np.nan, np.nan, np.nan
-    at_risk = np.array([(t >= u).sum() for u in times], dtype=float)
-    deaths = np.array([d[t == u].sum() for u in times])
-    surv = np.cumprod(1.0 - deaths / at_risk)
     with np.errstate(divide="ignore", invalid="ignore"):
         greenwood = np.cumsum(deaths / (at_risk * (at_risk - deaths)))  # var(log S)
         z = stats.norm.ppf(1 - alpha / 2)
@@ -107,6 +122,8 @@ class SurvivalAnalysis(Fitter):
     """Kaplan–Meier per arm, Cox hazard ratio vs a reference arm, and the log-rank test.
 
     Options: column names ``time``, ``event``, ``arm``; ``covariates`` (extra numeric Cox terms);
+    ``strata`` (columns the Cox baseline hazard is stratified by, R ``strata()``; the log-rank test
+    stays unstratified);
     ``reference`` (the comparator arm; default the first arm in the table, and the summary says
     which); ``time_unit`` (days / weeks / months / years: labels only, no conversion); ``alpha``;
     ``ci_method`` for the KM band and median CI (``"log"`` = R default).
@@ -126,6 +143,7 @@ class SurvivalAnalysis(Fitter):
         event: str = "event",
         arm: str = "arm",
         covariates: tuple[str, ...] = (),
+        strata: tuple[str, ...] = (),
         reference: str | None = None,
         time_unit: str = "months",
         alpha: float = 0.05,
@@ -138,13 +156,13 @@ class SurvivalAnalysis(Fitter):
         if not 0 < alpha < 1:
             raise InputError(f"alpha must lie between 0 and 1 (got {alpha})", field="alpha", value=alpha)
         self.time, self.event, self.arm = time, event, arm
-        self.covariates, self.reference = tuple(covariates), reference
+        self.covariates, self.reference, self.strata = tuple(covariates), reference, tuple(strata)
         self.time_unit, self.alpha, self.ci_method = time_unit, alpha, ci_method
 
     def _read(self, data) -> pd.DataFrame:
         df = read_table(data) if isinstance(data, (str, Path)) else data.copy()
         src = source_name(df)
-        cols = [self.time, self.event, self.arm, *self.covariates]
+        cols = [self.time, self.event, self.arm, *self.covariates, *self.strata]
         require_columns(df, cols)
         df, self.drop_report_ = drop_missing(df, cols)
         if df.empty:
@@ -156,6 +174,8 @@ class SurvivalAnalysis(Fitter):
         })
         for c in self.covariates:
             out[c] = numeric_column(df, c)
+        for c in self.strata:
+            out[c] = df[c].astype(str).to_numpy()
         out.attrs["source"] = src
         return out
 
@@ -192,13 +212,13 @@ class SurvivalAnalysis(Fitter):
         lr = multivariate_logrank_test(table["time"], table["arm"], table["event"])
         self.logrank_ = {"chi2": float(lr.test_statistic), "df": int(lr.degrees_of_freedom), "p": float(lr.p_value)}
 
-        design = table[["time", "event", *self.covariates]].copy()
+        design = table[["time", "event", *self.covariates, *self.strata]].copy()
         for arm in self.arms_[1:]:
             design[f"arm={arm}"] = (table["arm"] == arm).astype(float)  # treatment coding vs reference
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # lifelines warns on separation; reported via the CI instead
             try:
-                self.cox_ = CoxPHFitter(alpha=self.alpha).fit(design, "time", "event")
+                self.cox_ = CoxPHFitter(alpha=self.alpha).fit(design, "time", "event", strata=list(self.strata) or None)
             except Exception as exc:  # lifelines raises ConvergenceError and plain LinAlgErrors
                 raise InputError(f"the Cox model could not be fitted ({exc})", file=src) from None
         s = self.cox_.summary

@@ -30,6 +30,7 @@ def _register_commands() -> None:
         _pk,
         _run,
         _runs,
+        _trial,
         _translate,
         _validate,
     )

@@ -37,6 +37,7 @@ export_app = typer.Typer(help="Export the model (SBML Level 3).", no_args_is_hel
 runs_app = typer.Typer(help="The catalogue of past runs.", no_args_is_help=True)
 fit_app = typer.Typer(help="Analyse real lab data: dose-response, blots, assays, synergy, xenografts, survival.", no_args_is_help=True)
 pk_app = typer.Typer(help="Pharmacokinetics: simulate regimens, exposure metrics.", no_args_is_help=True)
+trial_app = typer.Typer(help="Virtual clinical trials: virtual patients, arms, RECIST, PFS, HR, ORR, CBR.", no_args_is_help=True)
 
 app.add_typer(kb_app, name="kb")
 app.add_typer(model_app, name="model")
@@ -44,6 +45,7 @@ app.add_typer(export_app, name="export")
 app.add_typer(runs_app, name="runs")
 app.add_typer(fit_app, name="fit")
 app.add_typer(pk_app, name="pk")
+app.add_typer(trial_app, name="trial")
 
 
 class OutputFormat(str, Enum):

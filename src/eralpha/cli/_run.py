@@ -48,6 +48,9 @@ def _run(scenario: Path, runs_dir: Path | None, seed: int | None, force: bool, r
         console.print(f"already finished with this scenario and seed: {done}  (use --force to run again)")
         return
     kind = spec.get("kind")
+    if kind == "trial":
+        raise InputError("a trial scenario runs with 'eralpha trial run SCENARIO'", file=str(scenario), field="kind",
+                         value=kind, valid="eralpha trial run " + str(scenario))
     with Progress(f"run {scenario.name}", total=2) as progress:
         progress.stage(f"simulating ({kind})")
         if kind == "pk":

@@ -76,13 +76,17 @@ def parse_scenario(data: dict[str, Any], *, file: str = "<scenario>"):
     """Validate a scenario mapping (units, ranges, names) and return the scenario object."""
     kind = data.get("kind")
     if kind is None:
-        raise InputError("missing field 'kind'", file=file, field="kind", valid=", ".join(list(SCENARIO_MODELS) + ["xenograft"] + list(OTHER_KINDS)))
+        raise InputError("missing field 'kind'", file=file, field="kind", valid=", ".join(list(SCENARIO_MODELS) + ["xenograft", "trial"] + list(OTHER_KINDS)))
     if kind == "xenograft":
         from ._xenograft_schema import parse_xenograft_scenario
 
         return parse_xenograft_scenario(data, file=file)
+    if kind == "trial":
+        from ..trials import parse_trial_scenario
+
+        return parse_trial_scenario(data, file=file)
     if kind not in SCENARIO_MODELS:
-        raise UnknownNameError("scenario kind", str(kind), list(SCENARIO_MODELS) + ["xenograft"] + list(OTHER_KINDS), file=file, field="kind")
+        raise UnknownNameError("scenario kind", str(kind), list(SCENARIO_MODELS) + ["xenograft", "trial"] + list(OTHER_KINDS), file=file, field="kind")
     try:
         scenario = _adapter.validate_python(data)
     except ValidationError as exc:

@@ -77,9 +77,16 @@ def _xenograft_rows() -> list[dict]:
 XENOGRAFT_REPLICATES = 200
 
 
+def _trial_rows() -> list[dict]:
+    from ..trials._scorecard import trial_scorecard_rows
+
+    return trial_scorecard_rows()
+
+
 def extra_sources() -> dict[str, Callable[[], list[dict]]]:
     """Scorecard rows that come from whole layers rather than one scenario file."""
-    return {"pk-and-oestrogen": _pk_rows, "xenograft-replicate-studies": _xenograft_rows}
+    return {"pk-and-oestrogen": _pk_rows, "xenograft-replicate-studies": _xenograft_rows,
+            "trials-replicate-trials": _trial_rows}
 
 
 def scorecard_jobs() -> list[tuple[str, Callable[[], tuple[list[dict], ExperimentResult | None]]]]:

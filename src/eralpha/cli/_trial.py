@@ -1,0 +1,98 @@
+"""``eralpha trial run SCENARIO``: a virtual clinical trial, replicate trials and their endpoints."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from ..store import to_jsonable
+from ._app import FORMAT_OPTION, OutputFormat, console, print_frame, trial_app
+
+
+@trial_app.command("run")
+def trial_run(
+    scenario: Path = typer.Argument(..., help="A trial scenario YAML (kind: trial; see scenarios/trial_*.yaml)."),
+    replicates: int | None = typer.Option(None, "--replicates", help="Replicate trials at the sample size (default: the scenario's)."),
+    patients_per_arm: int | None = typer.Option(None, "--patients-per-arm", help="Override every arm's n."),
+    seed: int | None = typer.Option(None, "--seed", help="Override the scenario's random seed."),
+    format: OutputFormat = FORMAT_OPTION,
+    runs_dir: Path | None = typer.Option(None, "--runs-dir", help="Runs folder (default ./eralpha-runs or $ERALPHA_RUNS)."),
+    no_report: bool = typer.Option(False, "--no-report", help="Do not write the run folder (tables, figures, report.html)."),
+) -> None:
+    """Enrol virtual patients, treat them per arm, scan per protocol, and report PFS, HR, ORR and CBR."""
+    from ..scenario import read_yaml
+    from ..trials import load_trial_scenario, run_trial
+    from ..trials._scorecard import published_rows
+
+    s = load_trial_scenario(scenario)
+    result = run_trial(s, replicates=replicates, patients_per_arm=patients_per_arm, seed=seed,
+                       progress=format == OutputFormat.table)
+    rows = published_rows(result) if s.published and patients_per_arm is None else []
+    path = None
+    if not no_report:
+        path = _write_run(result, read_yaml(scenario), scenario, rows, runs_dir)
+    if format == OutputFormat.json:
+        out = dict(result.endpoints)
+        if path is not None:
+            out["run"] = str(path)
+        print(json.dumps(to_jsonable(out), indent=2))
+        return
+    _print(result)
+    if rows:
+        passed = sum(r["passed"] for r in rows)
+        console.print(f"published numbers inside the model's 95 % prediction interval: {passed} of {len(rows)}")
+    if path is not None:
+        console.print(f"[bold]run written:[/] {path}")
+
+
+def _print(result) -> None:
+    import pandas as pd
+
+    e = result.endpoints
+    pi = e["replicates"] > 1
+
+    def fmt(v, ci=None):
+        text = f"{v:.3g}" if isinstance(v, float) else str(v)
+        return text + (f" [{ci[0]:.3g}, {ci[1]:.3g}]" if ci is not None else "")
+
+    rows = []
+    for arm, v in e["arms"].items():
+        rows.append({"arm": arm, "n": v["n"], "events": v["events"],
+                     "median PFS (mo)": fmt(v["median_pfs_months"], v.get("median_pfs_months_pi") if pi else v["median_pfs_ci"]),
+                     "PFS 6 mo": fmt(v["pfs_6m"]), "PFS 12 mo": fmt(v["pfs_12m"]),
+                     "ORR": fmt(v["orr"], v.get("orr_pi") if pi else v["orr_ci"]),
+                     "CBR": fmt(v["cbr"], v.get("cbr_pi") if pi else v["cbr_ci"])})
+    what = f"median over {e['replicates']} replicate trials [95 % prediction interval]" if pi else "one trial [95 % CI]"
+    print_frame(pd.DataFrame(rows), title=f"{e['trial']}: per arm — {what}")
+    comps = [{"comparison": c, "HR": fmt(v["hr"], v.get("hr_pi") if pi else v["hr_ci"]),
+              "log-rank p": fmt(v["logrank_p"], v.get("logrank_p_pi") if pi else None)} for c, v in e["comparisons"].items()]
+    if comps:
+        print_frame(pd.DataFrame(comps), title="comparisons")
+    if "calibration" in e:
+        c = e["calibration"]
+        console.print(f"virtual patients: {c['accepted']} selected of {c['plausible']} plausible "
+                      f"(yield {c['vp_yield']:.1%}, effective sample size {c['effective_sample_size']:.0f}) on "
+                      f"{', '.join(c['control_drugs'])} median PFS {c['target_median_pfs_months']:.2g} months")
+
+
+def _write_run(result, spec: dict, path: Path, rows, runs_dir):
+    import matplotlib.pyplot as plt
+
+    from ..store import RunWriter
+    from ..trials._figures import trial_figures
+
+    spec = {**spec, "seed": result.endpoints["seed"], "replicates": result.endpoints["replicates"]}
+    with RunWriter(root=runs_dir, name=result.scenario.name, kind="trial", scenario=spec, scenario_path=path,
+                   seed=int(result.endpoints["seed"])) as record:
+        for name, t in result.tables.items():
+            record.add_table(name, t)
+        for name, fig in trial_figures(result).items():
+            record.add_figure(name, fig)
+            plt.close(fig)
+        record.add_summary(to_jsonable(result.endpoints))
+        if rows:
+            record.add_scorecard(rows)
+        record.add_note(f"wall time {result.wall_s:.1f} s; {result.pool.n} virtual patients simulated per arm")
+    return record.path

@@ -1,0 +1,16 @@
+"""Virtual clinical trials of ER+/HER2- metastatic breast cancer, from the mechanism to Kaplan–Meier.
+
+    from eralpha.scenario import load_scenario
+    from eralpha.trials import run_trial
+    result = run_trial(load_scenario("scenarios/trial_elaine1.yaml"), replicates=20)
+    result.endpoints["comparisons"]          # hr, hr_ci, logrank_p (+ *_pi over replicate trials)
+
+See docs/trials.md.
+"""
+
+from ._endpoints import ARM_KEYS, COMPARISON_KEYS, arm_endpoints, comparison_endpoints, trial_endpoints
+from ._run import TrialResult, run_trial
+from ._schema import TrialScenario, load_trial_scenario, parse_trial_scenario
+
+__all__ = ["run_trial", "TrialResult", "TrialScenario", "load_trial_scenario", "parse_trial_scenario",
+           "trial_endpoints", "arm_endpoints", "comparison_endpoints", "ARM_KEYS", "COMPARISON_KEYS"]

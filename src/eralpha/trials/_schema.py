@@ -1,0 +1,216 @@
+"""The trial scenario (``kind: trial``): a phase 2/3 ER+/HER2- trial written the way a protocol is.
+
+See docs/trials.md for every field and a worked example. Everything is checked before anything
+runs: compounds exist in the knowledge base and have a human PK model, every arm has a regimen that
+parses, sample sizes are whole numbers >= 1, the scan schedule starts within follow-up, and the
+eligibility criteria admit someone from the declared population.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import BeforeValidator, Field, ValidationError, field_validator, model_validator
+
+from ..errors import InputError, UnknownNameError
+from ..population import Eligibility, PopulationSpec
+from ..scenario._fields import to_unit
+from ..scenario._schema import ScenarioBase, _Strict
+
+__all__ = ["TrialScenario", "ArmSpec", "DrugSpec", "DesignSpec", "ScanPhase", "CalibrationSpec", "PublishedRow",
+           "parse_trial_scenario", "load_trial_scenario", "ENDPOINTS", "SUBGROUPS"]
+
+Days = Annotated[float, BeforeValidator(lambda v: to_unit(v, "day"))]
+PerMonth = Annotated[float, BeforeValidator(lambda v: to_unit(v, "1/month"))]
+ENDPOINTS = ("median_pfs_months", "hr", "logrank_p", "orr", "cbr", "pfs_6m", "pfs_12m", "n")
+SUBGROUPS = ("esr1", "prior_cdk46i", "visceral", "pik3ca", "bone_only")
+
+
+class DrugSpec(_Strict):
+    """One drug of an arm: a compound of the knowledge base and its regimen as a label writes it."""
+
+    compound: str
+    regimen: str  # e.g. "500 mg im on days 1, 15, 29 then q28d", "150 mg oral bid", "125 mg oral q24h 21/7"
+    hold: tuple[float, float] | None = None  # days (inclusive) with no doses, e.g. [29, 42]
+    reduce_to: str | None = None  # a dose reduction ...
+    reduce_from_day: float | None = Field(None, ge=1)  # ... from this day
+    reduce_fraction: float = Field(1.0, ge=0, le=1)  # share of patients whose dose is reduced
+
+    @model_validator(mode="after")
+    def _reduction(self) -> "DrugSpec":
+        if (self.reduce_to is None) != (self.reduce_from_day is None):
+            raise ValueError("a dose reduction needs both reduce_to (e.g. '100 mg') and reduce_from_day")
+        return self
+
+
+class ArmSpec(_Strict):
+    name: str = Field(min_length=1)
+    drugs: list[DrugSpec] = Field(default_factory=list)
+    n: int
+
+    @field_validator("n", mode="before")
+    @classmethod
+    def _n(cls, v):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"n = {v!r} is not a number of patients; give a whole number >= 1")
+        return v
+
+    @model_validator(mode="after")
+    def _has_regimen(self) -> "ArmSpec":
+        if not self.drugs:
+            raise ValueError(f"arm '{self.name}' has no regimen: give drugs: [{{compound: ..., regimen: '...'}}]")
+        return self
+
+
+class ScanPhase(_Strict):
+    """Scans every ``every`` until ``until`` (from randomisation); the last phase may be open-ended."""
+
+    every: Days
+    until: Days | None = None
+
+    @field_validator("every")
+    @classmethod
+    def _positive(cls, v):
+        if v <= 0:
+            raise ValueError("the scan interval must be positive")
+        return v
+
+
+class DesignSpec(_Strict):
+    allocation: Literal["randomised", "paired"] = "randomised"
+    stratify: list[Literal[SUBGROUPS]] = Field(default_factory=list)  # type: ignore[valid-type]
+    block_size: int = Field(4, ge=1)
+    accrual: Days = 365.0
+    follow_up: Days = 730.0  # maximal follow-up of a patient from randomisation
+    cutoff: Days | None = None  # calendar data cut-off from first randomisation (None: accrual + follow-up)
+    cutoff_events: int | None = Field(None, ge=1)  # event-driven cut-off (overrides cutoff)
+    dropout: PerMonth = 0.0  # hazard of leaving the study without progression
+
+
+class CalibrationSpec(_Strict):
+    """Plausible-patient selection on a control regimen's published median PFS (Allen 2016)."""
+
+    drugs: list[DrugSpec] = Field(min_length=1)
+    median_pfs: Days
+    source: str = Field(min_length=3)
+    plausible: int = Field(3000, ge=100)  # plausible patients screened
+
+
+class PublishedRow(_Strict):
+    """A published number checked against the model's 95 % prediction interval over replicate trials."""
+
+    id: str  # published.yaml id
+    endpoint: Literal[ENDPOINTS]  # type: ignore[valid-type]
+    arm: str | None = None  # per-arm endpoints
+    comparison: tuple[str, str] | None = None  # (experimental, reference) for hr / logrank_p
+    subgroup: str | None = None  # e.g. "esr1=mutant": the endpoint within that subgroup
+    claim: Literal["inside_pi", "hr_below_1"] = "inside_pi"  # hr_below_1: upper 95 % PI bound of the HR < 1
+    kind: Literal["calibration", "prediction"]
+    note: str = ""
+
+
+class TrialScenario(ScenarioBase):
+    kind: Literal["trial"]
+    source: str = ""
+    population: PopulationSpec = PopulationSpec()
+    eligibility: Eligibility = Eligibility()
+    arms: list[ArmSpec] = Field(min_length=1)
+    reference: str | None = None  # comparator arm (default: the last arm)
+    design: DesignSpec = DesignSpec()
+    scans: list[ScanPhase] = Field(default_factory=lambda: [ScanPhase(every=56.0, until=336.0), ScanPhase(every=84.0)])
+    confirm_response: bool = True
+    cbr_weeks: float = Field(24.0, gt=0)
+    calibration: CalibrationSpec | None = None
+    subgroups: list[Literal[SUBGROUPS]] = Field(default_factory=lambda: ["esr1", "prior_cdk46i", "visceral"])  # type: ignore[valid-type]
+    replicates: int = Field(20, ge=1)
+    pool: int = Field(2000, ge=10)  # most virtual patients simulated per arm (replicates resample from them)
+    published: list[PublishedRow] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "TrialScenario":
+        names = [a.name for a in self.arms]
+        if len(set(names)) != len(names):
+            raise ValueError(f"arm names must be unique (got {names})")
+        if self.reference is not None and self.reference not in names:
+            raise ValueError(f"reference arm '{self.reference}' is not one of the arms {names}")
+        if self.design.allocation == "paired" and len({a.n for a in self.arms}) > 1:
+            raise ValueError("paired arms give the same patients every arm: give every arm the same n")
+        fu = self.design.follow_up
+        start = self.scans[0].every
+        if start > fu:
+            raise ValueError(f"the first scan (day {start:g}) is after the end of follow-up (day {fu:g}); "
+                             "shorten scans[0].every or lengthen design.follow_up")
+        for i, ph in enumerate(self.scans[:-1]):
+            if ph.until is None:
+                raise ValueError(f"scan phase {i} has no 'until' but is not the last phase")
+        for p in self.published:
+            for a in ([p.arm] if p.arm else []) + (list(p.comparison) if p.comparison else []):
+                if a not in names:
+                    raise ValueError(f"published row '{p.id}' names arm '{a}', not one of {names}")
+        return self
+
+    @property
+    def reference_arm(self) -> str:
+        return self.reference or self.arms[-1].name
+
+    def scan_days(self) -> np.ndarray:
+        """Scan days after baseline (day 0), up to follow-up."""
+        days, t = [], 0.0
+        fu = self.design.follow_up
+        for ph in self.scans:
+            end = min(ph.until if ph.until is not None else fu, fu)
+            while t + ph.every <= end + 1e-9:
+                t += ph.every
+                days.append(t)
+        return np.array(days)
+
+
+def _check_drugs(s: TrialScenario, file: str) -> None:
+    from ..knowledge import load_knowledge
+    from ..pk import Regimen, pk_model
+
+    kb = load_knowledge()
+    specs = [(f"arms[{i}].drugs[{j}]", d) for i, a in enumerate(s.arms) for j, d in enumerate(a.drugs)]
+    if s.calibration:
+        specs += [(f"calibration.drugs[{j}]", d) for j, d in enumerate(s.calibration.drugs)]
+    for where, d in specs:
+        try:
+            name = kb.compound(d.compound).name
+        except UnknownNameError as exc:
+            raise UnknownNameError("compound", d.compound, exc.choices, file=file, field=f"{where}.compound") from None
+        try:
+            pk_model(name, "human")
+        except InputError:
+            raise InputError(f"{name} has no human PK model in pk.yaml, so a trial cannot dose it", file=file,
+                             field=f"{where}.compound", value=name, valid="a compound with a 'human' entry in pk.yaml") from None
+        reg = Regimen.parse(d.regimen, until_day=int(s.design.follow_up) + 1, field=f"{where}.regimen", file=file)
+        if any(e.dose.per_kg for e in reg.events):
+            raise InputError("trial doses are absolute (e.g. '500 mg'), not per kg", file=file, field=f"{where}.regimen",
+                             value=d.regimen)
+        reg.check_within(s.design.follow_up * 24.0, file=file, field=f"{where}.regimen")
+
+
+def _check_eligibility(s: TrialScenario, file: str) -> None:
+    from ..population import apply_eligibility, sample_patients
+
+    rng = np.random.default_rng(0)
+    apply_eligibility(sample_patients(s.population, 2000, rng), s.eligibility, file=file)
+
+
+def parse_trial_scenario(data: dict[str, Any], *, file: str = "<scenario>") -> TrialScenario:
+    from ..scenario._load import scenario_error
+
+    try:
+        s = TrialScenario.model_validate(data)
+    except ValidationError as exc:
+        raise scenario_error(exc, file=file, unknown_field=("field in a 'trial' scenario", list(TrialScenario.model_fields))) from None
+    _check_drugs(s, file)
+    _check_eligibility(s, file)
+    return s
+
+
+def load_trial_scenario(path) -> TrialScenario:
+    from ..scenario._load import read_yaml
+
+    return parse_trial_scenario(read_yaml(path), file=str(path))

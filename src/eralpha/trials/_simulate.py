@@ -1,0 +1,302 @@
+"""The patient's tumour under an arm's regimen: one batched engine solve per (patient, clone type).
+
+How the xenograft layer's model becomes a patient (same ``assemble_tumour_model``, same cell biology):
+
+* **Human PK.** Each drug's plasma profile is computed per patient by the pk layer (the human model
+  of pk.yaml with its between-subject variability, solved exactly between doses), and enters the
+  tumour model as the window-mean free concentration: the model's ``plasma_<drug>`` species, with
+  unit volume, unit free fraction and no clearance, holds the free nM, set by an exact engine event
+  at the start of every exposure window (weekly for 16 weeks — loading phases — then every 4 weeks).
+  Within-day fluctuation is averaged out; the tumour responds over weeks.
+* **Oestradiol.** Postmenopausal plasma E2 (pk layer's baseline) x free fraction x the tumour-to-
+  plasma ratio x the patient's own factor, times an aromatase inhibitor's residual (the pk layer's
+  whole-body suppression at the regimen's dose) when the arm gives one.
+* **Human kinetics.** The maximal proliferation rate is ln2 / Tpot (the patient's potential doubling
+  time); death keeps the xenograft layer's in-vivo ratio of cell loss to maximal proliferation.
+* **Clones.** A member's ERα allele mix (WT, WT+Y537S, WT+D538G) and CDK4/6-inhibitor shift are
+  parameters; PIK3CA gain is the patient's. Growth is linear in cell number (carrying capacities far
+  above any patient's burden), so one solve per clone type serves every lesion of the patient:
+  lesion size = Σ clones (cells at baseline x that clone's fold change). Brain lesions use the model's
+  brain copy of the cell biology at Kp,uu x free plasma exposure.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, replace
+from functools import lru_cache
+
+import numpy as np
+
+from ..engine import Event, SolverOptions, compile_model, simulate
+from ..knowledge import load_knowledge
+from ..model._cell import ligand_id
+from ..model._tumour import TumourContext, assemble_tumour_model
+from ..pk import PostmenopausalOestrogen, Regimen, molecular_weight, oestrogen_suppression, pk_model
+from ..pk._compartmental import AUC, sample_parameters, simulate_amounts
+from ..population import CLONE_TYPES, Patients, clone_type, human
+
+__all__ = ["ArmRegimen", "arm_regimen", "simulate_arm", "ArmTrajectories", "TEMPLATE_LINE", "exposure_windows",
+           "tumour_compounds", "SOLVER", "WARMUP_DAYS", "arm_batch", "ArmBatch"]
+
+TEMPLATE_LINE = "mBC-patient"
+SOLVER = SolverOptions(rtol=1e-3, atol=1e-8, initial_step=1e-2)  # fold changes to 0.1 %: far below reading noise
+WARMUP_DAYS = 28.0  # drug-free run-in so signalling sits at its pre-treatment steady state on day 0
+_ALLELES = {"WT": {"WT": 1.0}, "Y537S": {"WT": 0.5, "Y537S": 0.5}, "D538G": {"WT": 0.5, "D538G": 0.5}}
+_HUGE = 1e15  # carrying capacity far above any patient's burden: growth linear in cell number
+
+
+def _is_aromatase_inhibitor(compound: str) -> bool:
+    c = load_knowledge().compound(compound)
+    return "CYP19A1" in c.inhibition and not c.er_binding
+
+
+def _is_cdk46i(compound: str) -> bool:
+    return "CDK4" in load_knowledge().compound(compound).inhibition
+
+
+def tumour_compounds(compounds) -> tuple[str, ...]:
+    """Drugs that act on the tumour cell (aromatase inhibitors act on the host's oestradiol)."""
+    kb = load_knowledge()
+    names = dict.fromkeys(kb.compound(c).name for c in compounds)
+    return tuple(c for c in names if not _is_aromatase_inhibitor(c))
+
+
+@dataclass(frozen=True)
+class ArmRegimen:
+    """An arm's drugs as pk-layer regimens: (compound, regimen for most patients, reduced regimen, share reduced)."""
+
+    name: str
+    drugs: tuple[tuple[str, Regimen, Regimen | None, float], ...]
+
+    @property
+    def compounds(self) -> tuple[str, ...]:
+        return tuple(c for c, *_ in self.drugs)
+
+    @property
+    def has_cdk46i(self) -> bool:
+        return any(_is_cdk46i(c) for c in self.compounds)
+
+
+def arm_regimen(name: str, drugs, horizon_days: float) -> ArmRegimen:
+    """pk-layer regimens from an arm's drug specs (holds and reductions applied)."""
+    kb = load_knowledge()
+    out = []
+    for d in drugs:
+        reg = Regimen.parse(d.regimen, until_day=int(np.ceil(horizon_days)) + 1).stop(horizon_days)
+        if d.hold is not None:
+            reg = reg.hold(*d.hold)
+        reduced = reg.reduce(d.reduce_to, d.reduce_from_day) if d.reduce_to else None
+        out.append((kb.compound(d.compound).name, reg, reduced, d.reduce_fraction if reduced else 0.0))
+    return ArmRegimen(name, tuple(out))
+
+
+def exposure_windows(horizon_days: float) -> np.ndarray:
+    """Window edges (days): weekly for 16 weeks (loading doses, PK build-up), then every 4 weeks."""
+    edges = list(np.arange(0.0, min(112.0, horizon_days), 7.0))
+    edges += list(np.arange(112.0, horizon_days, 28.0))
+    return np.array(sorted(set(edges)) + [horizon_days])
+
+
+def _drug_rng(seed: int, compound: str) -> np.random.Generator:
+    # one stream per (trial seed, drug): a patient's PK of a drug is the same in every arm (paired arms)
+    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(compound.encode())]))
+
+
+def _window_free_nM(compound: str, regimen: Regimen, patients: Patients, edges_days: np.ndarray, seed: int,
+                    reduced: Regimen | None, reduced_share: float) -> np.ndarray:
+    """(patients, windows) mean free plasma concentration, exact (ΔAUC / Δt of the pk layer's solution)."""
+    pkm = pk_model(compound, "human")
+    rng = _drug_rng(seed, compound)
+    uid = patients.covariates["uid"].to_numpy()
+    every = sample_parameters(pkm, 70.0, int(uid.max()) + 1, rng)  # drawn per patient uid: the same in every arm
+    params = type(every)(**{k: v[uid] for k, v in every.as_dict().items()})
+    u = rng.random(int(uid.max()) + 1)[uid]  # who gets the reduced dose (same patients in every arm giving this drug)
+    fu = pkm.fraction_unbound_plasma.value if pkm.fraction_unbound_plasma else 1.0
+    nM_per_mg_L = 1e6 / molecular_weight(compound)
+    times = edges_days * 24.0
+    out = np.empty((patients.n, len(edges_days) - 1))
+    groups = [(u >= reduced_share, regimen)] + ([(u < reduced_share, reduced)] if reduced is not None else [])
+    for mask, reg in groups:
+        if not mask.any():
+            continue
+        sub = type(params)(**{k: v[mask] for k, v in params.as_dict().items()})
+        doses = [(e.time, e.dose.mg(70.0), e.route) for e in reg.events]
+        auc = simulate_amounts(sub, doses, times)[:, :, AUC]  # mg·h/L
+        out[mask] = np.diff(auc, axis=1) / np.diff(times)[None, :] * nM_per_mg_L * fu
+    return out
+
+
+def _changing_windows(free: dict[str, np.ndarray], edges: np.ndarray, tol: float = 0.02) -> list[int]:
+    """Windows whose exposure differs from the one last set by more than ``tol`` (relative) for some
+    patient and drug: at steady state the engine is not restarted for nothing. The merged windows
+    keep the exposure of the window that started the run (at most a 2 % difference)."""
+    keep = [0]
+    for w in range(1, len(edges) - 1):
+        last = keep[-1]
+        for x in free.values():
+            ref = np.maximum(np.abs(x[:, last]), 1e-12)
+            if np.any(np.abs(x[:, w] - x[:, last]) > tol * ref):
+                keep.append(w)
+                break
+    return keep
+
+
+def _kpuu(compound: str) -> float:
+    pkm = pk_model(compound, "human")
+    return pkm.brain_to_plasma_unbound.value if pkm.brain_to_plasma_unbound else 1.0
+
+
+@lru_cache(maxsize=32)
+def _e2_residual(compound: str, dose_mg: float) -> float:
+    return oestrogen_suppression(compound, f"{dose_mg:g} mg")["e2_residual"]
+
+
+def _free_e2_nM(arm: ArmRegimen, patients: Patients) -> np.ndarray:
+    base = PostmenopausalOestrogen().baseline_e2.value * 1e-3  # pmol/L -> nM
+    e2 = base * human("e2_free_fraction").value * human("tumour_to_plasma_e2").value * patients.biology["e2_factor"].to_numpy()
+    for c, reg, _, _ in arm.drugs:
+        if _is_aromatase_inhibitor(c):
+            e2 = e2 * _e2_residual(c, reg.events[0].dose.mg(70.0))
+    return e2
+
+
+@lru_cache(maxsize=16)
+def _compiled(compounds: tuple[str, ...], brain: bool):
+    # the brain copy of the cell biology only when some patient has a brain lesion (it doubles the species)
+    ctx = TumourContext(cell_line=TEMPLATE_LINE, compounds=compounds, organs=("brain",) if brain else ())
+    model = assemble_tumour_model(ctx)
+    # only the cell counts are read back: keep the batch's memory to two observables
+    return compile_model(replace(model, observables=("cells", "met_brain") if brain else ("cells",)))
+
+
+def _death_to_proliferation() -> float:
+    from ..experiments._xenograft import IN_VIVO
+    from ..model._cell import assemble_cell_model
+
+    mu = assemble_cell_model(cell_line="MCF7").parameter("mu_max").value
+    return IN_VIVO.cell_loss_rate.value / (mu * IN_VIVO.proliferation_scale.value)
+
+
+@dataclass
+class ArmTrajectories:
+    """Fold change of every clone type of every patient at ``days`` (plasma-exposed and brain)."""
+
+    days: np.ndarray  # (T,)
+    member_patient: np.ndarray  # (M,)
+    member_type: np.ndarray  # (M,) index into CLONE_TYPES
+    fold: np.ndarray  # (M, T)
+    fold_brain: np.ndarray  # (M, T)
+    steps: np.ndarray  # (M,) solver steps
+    n_patients: int
+
+    def type_index(self) -> np.ndarray:
+        """(patients, clone types) member index, -1 where the patient has no such clone."""
+        idx = -np.ones((self.n_patients, len(CLONE_TYPES)), dtype=int)
+        idx[self.member_patient, self.member_type] = np.arange(len(self.member_patient))
+        return idx
+
+
+@dataclass
+class ArmBatch:
+    """Everything one arm's batched solve needs, member by member (the engine, or libRoadRunner in the benchmark)."""
+
+    compiled: object
+    parameters: dict
+    initial: dict
+    events: list  # (time h, target, values per member)
+    times: np.ndarray  # output times (h)
+    member_patient: np.ndarray
+    member_type: np.ndarray
+    brain: bool
+
+
+def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: int) -> ArmBatch:
+    """Members (patients x clone types present), their parameters, initial states and exposure events."""
+    days = np.asarray(days, dtype=float)
+    horizon = float(days[-1])
+    compounds = tumour_compounds(arm.compounds)
+    brain = bool(patients.covariates["brain"].any())
+    cm = _compiled(compounds, brain)
+    shift0 = cm.model.parameter("cdk_cellular_shift").value
+
+    # ---- members: the clone types present in each patient (R collapses to S without a CDK4/6i) ----
+    les = patients.lesions
+    shares = np.stack([les[f"f_{clone_type(v, r)}"].to_numpy() for v, r in CLONE_TYPES], axis=1)
+    if not arm.has_cdk46i:
+        for k, (v, r) in enumerate(CLONE_TYPES):
+            if r:
+                shares[:, k - 1] += shares[:, k]
+                shares[:, k] = 0.0
+    present = np.zeros((patients.n, len(CLONE_TYPES)), dtype=bool)
+    np.logical_or.at(present, les["patient"].to_numpy(), shares > 0)
+    mp, mt = np.nonzero(present)
+
+    # ---- per-member parameters ----------------------------------------------------------------
+    tpot_h = patients.biology["tpot_days"].to_numpy() * 24.0
+    mu = np.log(2.0) / tpot_h
+    params: dict[str, object] = {
+        "mu_max": mu[mp], "death_rate": mu[mp] * _death_to_proliferation(),
+        "capacity": _HUGE,
+        "conc_E2": _free_e2_nM(arm, patients)[mp],
+        "pik3ca_gain": np.where(patients.covariates["pik3ca"].to_numpy() == "mutant", human("pik3ca_gain").value, 1.0)[mp],
+        "cdk_cellular_shift": shift0 * np.where(np.array([r for _, r in CLONE_TYPES])[mt], human("cdk46i_resistance_shift").value, 1.0),
+    }
+    initial: dict[str, object] = {"cells": 1.0}
+    if brain:
+        params.update({"capacity_met": _HUGE, "seed_brain": 0.0})
+        initial["met_brain"] = 1.0
+    for allele in ("WT", "Y537S", "D538G"):
+        frac = np.array([_ALLELES[v].get(allele, 0.0) for v, _ in CLONE_TYPES])[mt]
+        params[f"frac_{allele}"] = frac
+        initial[f"ER_{allele}"] = 100.0 * frac
+        if brain:
+            initial[f"ER_{allele}_brain"] = 100.0 * frac
+
+    # ---- exposure: window-mean free concentration per patient, set at each window start ----------
+    edges = exposure_windows(horizon)
+    free = {}
+    for c in compounds:
+        L = ligand_id(c)
+        params.update({f"fu_{L}": 1.0, f"Vc_{L}": 1.0, f"CL_{L}": 0.0, f"ka_{L}": 0.0, f"kpuu_{L}": _kpuu(c)})
+        _, reg, red, share = next(d for d in arm.drugs if d[0] == c)
+        free[c] = _window_free_nM(c, reg, patients, edges, seed, red, share)
+    events: list[tuple[float, str, np.ndarray]] = []
+    for w in _changing_windows(free, edges):
+        for c in compounds:
+            events.append((edges[w] * 24.0, f"plasma_{ligand_id(c)}", free[c][mp, w]))
+
+    return ArmBatch(cm, params, initial, events, np.asarray(days, dtype=float) * 24.0, mp, mt, brain)
+
+
+def simulate_arm(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: int, chunk: int = 4096,
+                 progress=None) -> ArmTrajectories:
+    """Every patient's clones under ``arm`` (one compiled model; members = patients x clone types)."""
+    b = arm_batch(arm, patients, np.asarray(days, dtype=float), seed=seed)
+    cm, params, initial, events, times, brain = b.compiled, b.parameters, b.initial, b.events, b.times, b.brain
+    mp, mt = b.member_patient, b.member_type
+    M = mp.size
+    fold = np.empty((M, len(days)))
+    fold_brain = np.empty((M, len(days)))
+    steps = np.empty(M, dtype=np.int64)
+    for lo in range(0, M, chunk):
+        hi = min(M, lo + chunk)
+        sl = slice(lo, hi)
+
+        def part(v):
+            return v[sl] if isinstance(v, np.ndarray) and v.ndim else v
+
+        res = simulate(cm, times, start=-WARMUP_DAYS * 24.0,
+                       parameters={k: part(v) for k, v in params.items()},
+                       initial={k: part(v) for k, v in initial.items()},
+                       events=[Event(t, target, v[sl]) for t, target, v in events], options=SOLVER)
+        cells = res["cells"]
+        fold[sl] = cells / cells[:, :1]
+        if brain:
+            fold_brain[sl] = res["met_brain"] / res["met_brain"][:, :1]
+        else:
+            fold_brain[sl] = fold[sl]  # no brain lesion reads it
+        steps[sl] = res.steps
+        if progress is not None:
+            progress(hi - lo)
+    return ArmTrajectories(np.asarray(days, dtype=float), mp, mt, fold, fold_brain, steps, patients.n)
