@@ -171,11 +171,12 @@ def _compiled(compounds: tuple[str, ...], brain: bool):
 
 
 def _death_to_proliferation() -> float:
-    from ..experiments._xenograft import IN_VIVO
+    from ..experiments._xenograft import in_vivo
     from ..model._cell import assemble_cell_model
 
+    constants = in_vivo()
     mu = assemble_cell_model(cell_line="MCF7").parameter("mu_max").value
-    return IN_VIVO.cell_loss_rate.value / (mu * IN_VIVO.proliferation_scale.value)
+    return constants.cell_loss_rate.value / (mu * constants.proliferation_scale.value)
 
 
 @dataclass
