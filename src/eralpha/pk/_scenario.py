@@ -73,7 +73,12 @@ def _regimen(spec: Any, until_day: int, file: str) -> Regimen:
     route = spec.get("route", "oral")
     try:
         if "on_days" in spec:
-            reg = Regimen.on_days(dose, route, spec["on_days"])
+            days = spec["on_days"]
+            if not isinstance(days, list) or not days or not all(isinstance(d, int) and not isinstance(d, bool)
+                                                                   and 1 <= d <= until_day for d in days):
+                raise InputError("on_days must list the dosing days", field="regimen.on_days", value=days,
+                                 valid=f"whole days between 1 and {until_day}, e.g. [1, 15, 29]")
+            reg = Regimen.on_days(dose, route, days)
             if "then_every" in spec:
                 every_h = to_internal(spec["then_every"], "hour", field="regimen.then_every", file=file)
                 start = (max(spec["on_days"]) - 1) * HOURS_PER_DAY + every_h

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator
@@ -27,6 +28,8 @@ def to_unit(value: Any, unit: str, *, allow_zero: bool = True) -> float:
         x = float(q.to(unit).magnitude)
     except Exception:
         raise ValueError(f"{value!r} is not convertible to {unit} (wrong dimension)") from None
+    if not math.isfinite(x):
+        raise ValueError(f"{value!r} is not a finite quantity; write e.g. '10 {unit}'")
     if x < 0:
         raise ValueError(f"{value!r} is negative; it must be >= 0")
     if not allow_zero and x == 0:

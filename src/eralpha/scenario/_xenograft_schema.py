@@ -183,7 +183,7 @@ def parse_xenograft_scenario(data: dict, *, file: str = "<scenario>") -> Xenogra
     try:
         s = XenograftScenario.model_validate(data)
     except ValidationError as exc:
-        raise scenario_error(exc, file=file) from None
+        raise scenario_error(exc, file=file, model=XenograftScenario) from None
     _check_names_and_regimens(s, file)
     return s
 
