@@ -11,8 +11,18 @@ import json
 import os
 
 import pytest
+from hypothesis import settings
 
 from .known import known_defect
+
+# Per-case cost differs 10x between a scenario check (~0.05 s) and a CSV fit (~0.5 s), so each test takes
+# a share of the profile's max_examples: scenario tests 4x, fit tests 1/2 (14 tests: "ci" = 30 gives
+# 3*120 + 11*15 = 525 cases, "long" = 600 gives 3*2400 + 11*300 = 10,500).
+SHARE = {"scenario": 4.0, "fit": 0.5}
+
+
+def fuzz_settings(kind: str) -> settings:
+    return settings(max_examples=max(1, round(settings.default.max_examples * SHARE[kind])))
 
 
 class Recorder:

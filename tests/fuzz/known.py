@@ -35,8 +35,8 @@ KNOWN_DEFECTS: list[KnownDefect] = [
     KnownDefect("fit-western-tiny-or-nan", "issue 12 item 1: fit western on an all-NaN or one-row file returns empty/NaN, exit 0",
                 lambda what, log, out: what == "western" and out.kind == "ok"
                 and ({"cut_rows", "set_cells", "drop_column", "negate_column"} & _ops(log))),
-    KnownDefect("fit-synergy-tiny", "issue 12 item 1: fit synergy on one row returns empty/NaN, exit 0",
-                lambda what, log, out: what == "synergy" and out.kind == "ok" and "cut_rows" in _ops(log)),
+    KnownDefect("fit-synergy-tiny", "issue 12 item 1: fit synergy on one row (a 1x1 block) returns empty/NaN, exit 0",
+                lambda what, log, out: what == "synergy" and out.kind == "ok" and "synergy_score = None" in _problems(out)),
     KnownDefect("dose-response-profile-ci", "issue 12 item 1: dose-response profile CI crash (brentq signs) on S.alba",
                 lambda what, log, out: what == "dose-response" and out.kind == "traceback"
                 and "must have different signs" in out.exc),
@@ -46,7 +46,8 @@ KNOWN_DEFECTS: list[KnownDefect] = [
     KnownDefect("xenograft-negative-dose", "issue 12 item 1: a negative xenograft dose surfaces only as a solver error",
                 lambda what, log, out: what == "xenograft" and "negative dose" in _problems(out)),
     KnownDefect("seed-not-integer", "issue 12 item 1: `seed: eleven` gives a ValueError traceback in cli/_run.py",
-                lambda what, log, out: out.kind == "traceback" and "_run.py" in out.where and "int()" in out.exc),
+                lambda what, log, out: out.kind == "traceback" and "cli/_run.py" in out.where and "(run)" in out.where
+                and out.exc.split(":")[0] in ("ValueError", "TypeError", "OverflowError")),
     KnownDefect("huge-batch", "issue 12 items 1 and 3: huge subjects / duration are not refused (resource guards)",
                 lambda what, log, out: "resource" in _problems(out) or out.exc.startswith("MemoryError")),
     KnownDefect("invitro-no-cell-lines", "issue 12 item 1: a scenario without cell_lines silently defaults to MCF7",

@@ -80,7 +80,7 @@ def run_cli(argv: list[str]) -> Outcome:
 
 # A message says what would be valid when it lists the valid values, suggests a name, or states the rule.
 _VALID_HINTS = re.compile(
-    r"\(valid: |did you mean|must|needs? |at least|expected|only |should|write |use |give |"
+    r"\(valid: |did you mean|one of|must|needs? |at least|expected|only |should|write |use |give |"
     r"is not a number|is empty|is negative|missing value|not found",
     re.I,
 )

@@ -20,7 +20,7 @@ import eralpha.experiments
 from eralpha.pk._scenario import PKScenario
 from eralpha.scenario import shipped_scenarios
 
-from .harness import Recorder
+from .harness import Recorder, fuzz_settings
 from .oracle import Outcome, message_problems, run_cli
 from .scenario_mutations import apply, mutations
 
@@ -131,6 +131,7 @@ def test_run_survives_mutated_scenario(family, tmp_path, stub_runners):
         out = judge(run_cli(["run", str(file), "--runs-dir", str(tmp_path / "runs")]), file, SHIPPED[n])
         assert out.kind == "validated" and not out.problems, (n, out.describe())
 
+    @fuzz_settings("scenario")
     @given(name=st.sampled_from(names), ops=st.lists(mutations(), min_size=1, max_size=3))
     def case(name, ops):
         doc, done = SHIPPED[name], []

@@ -244,6 +244,7 @@ def _dose_matrix(block_id: Any, rows: pd.DataFrame, cols: SynergyColumns) -> Dos
             raise InputError(
                 f"block '{block_id}' has no wells with {drug} at concentration 0, so {other} alone is unknown",
                 file=where,
+                field=cols.conc1 if drug == names[cols.drug1] else cols.conc2,
                 valid="a full dose matrix including each drug alone (the other at 0)",
             )
     grid = means.reindex(pd.MultiIndex.from_product([conc1, conc2]))

@@ -27,7 +27,7 @@ def to_unit(value: Any, unit: str, *, allow_zero: bool = True) -> float:
     try:
         x = float(q.to(unit).magnitude)
     except Exception:
-        raise ValueError(f"{value!r} is not convertible to {unit} (wrong dimension)") from None
+        raise ValueError(f"{value!r} is not convertible to {unit} (wrong dimension); write e.g. '10 {unit}'") from None
     if not math.isfinite(x):
         raise ValueError(f"{value!r} is not a finite quantity; write e.g. '10 {unit}'")
     if x < 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
 
@@ -110,7 +111,12 @@ def scenario_error(exc: ValidationError, *, file: str, unknown_field: tuple[str,
     if err["type"] == "missing":
         return InputError("this required field is missing", file=file, field=field,
                           valid=_expected(model, err["loc"]) or "see the shipped scenarios in scenarios/")
-    return InputError(err["msg"].removeprefix("Value error, "), file=file, field=field, value=err.get("input"))
+    message = err["msg"].removeprefix("Value error, ")
+    anchored = re.match(r"([A-Za-z_][\w.\[\]]*): (.+)", message, flags=re.S)
+    if anchored and err["type"] == "value_error":  # a model validator's "FIELD: text" (see _xenograft_schema)
+        inner = anchored.group(1)
+        field, message = (f"{field}.{inner}" if field else inner), anchored.group(2)
+    return InputError(message, file=file, field=field, value=err.get("input"))
 
 
 def parse_scenario(data: dict[str, Any], *, file: str = "<scenario>"):

@@ -133,7 +133,7 @@ class WesternBlotScenario(CellScenario):
     @model_validator(mode="after")
     def _washout(self) -> "WesternBlotScenario":
         if (self.washout_after is None) != (self.washout_times is None):
-            raise ValueError("give both washout_after and washout_times, or neither")
+            raise ValueError("washout_after: give both washout_after and washout_times, or neither")
         return self
 
 
