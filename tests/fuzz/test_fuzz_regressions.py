@@ -122,3 +122,28 @@ def test_pk_scenario_bad_values_are_input_errors(tmp_path, patch, field):
     path.write_text(yaml.safe_dump({**_shipped("pk_fulvestrant_human.yaml"), **patch}))
     with pytest.raises(InputError, match=field.replace(".", r"\.")):
         load_pk_scenario(path)
+
+
+def test_binding_with_no_complete_row_is_exit_2_not_a_key_error(tmp_path):
+    """BindingAssay.fit: a 'total' column left empty gave KeyError "None of ['compound']" (long profile)."""
+    path = tmp_path / "b.csv"
+    path.write_text("compound,concentration,total,nonspecific\nA,0,,10\nA,1,,10\n")
+    out = run_cli(["fit", "binding", str(path), "--radioligand", "1 nM", "--kd", "1 nM"])
+    assert out.kind == "error" and "field 'total'" in out.message, out.describe()
+    assert not message_problems(out.message, [str(path)])
+
+
+@pytest.mark.parametrize("command, args, header", [
+    ("survival", [], "time,event,arm"),
+    ("tumour-weight", [], "group,weight"),
+    ("dose-response", ["--dose", "dose", "--response", "response"], "dose,response"),
+    ("xenograft", ["--volume", "volume"], "animal,group,day,volume"),
+])
+def test_a_table_with_no_complete_row_names_the_empty_column(tmp_path, command, args, header):
+    """drop_missing(require_rows=True): 'no rows left' named no column and said nothing of what is valid."""
+    path = tmp_path / "t.csv"
+    names = header.split(",")
+    rows = [",".join("" if c == names[-1] or c in ("response", "time", "weight") else "1" for c in names)] * 3
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    out = run_cli(["fit", command, str(path), *args])
+    assert out.kind == "error" and not message_problems(out.message, [str(path)]), out.describe()

@@ -131,10 +131,23 @@ class DropReport:
         return f"{self.n_dropped} row(s) dropped for missing values (rows {shown})"
 
 
-def drop_missing(df: pd.DataFrame, columns: Sequence[str]) -> tuple[pd.DataFrame, DropReport]:
-    """Drop rows with a missing value in any of ``columns``; report which (spreadsheet row numbers)."""
+def drop_missing(
+    df: pd.DataFrame, columns: Sequence[str], *, require_rows: bool = False
+) -> tuple[pd.DataFrame, DropReport]:
+    """Drop rows with a missing value in any of ``columns``; report which (spreadsheet row numbers).
+
+    ``require_rows``: when no row is complete, raise an error naming the emptiest column instead of
+    returning an empty table.
+    """
     require_columns(df, columns)
     mask = df[list(columns)].isna().any(axis=1).to_numpy()
+    if require_rows and mask.all():
+        emptiest = max(columns, key=lambda c: int(df[c].isna().sum()))
+        raise InputError(
+            f"no row has a value in every one of the columns {', '.join(map(repr, columns))} "
+            f"('{emptiest}' is empty in {int(df[emptiest].isna().sum())} of {len(df)} rows)",
+            file=source_name(df), field=emptiest, valid="at least one complete row (an empty cell is a missing value)",
+        )
     out = df.loc[~mask].copy()
     out.attrs.update(df.attrs)
     return out, DropReport(int(mask.sum()), [int(i) + 2 for i in np.flatnonzero(mask)])

@@ -146,9 +146,7 @@ class SurvivalAnalysis(Fitter):
         src = source_name(df)
         cols = [self.time, self.event, self.arm, *self.covariates]
         require_columns(df, cols)
-        df, self.drop_report_ = drop_missing(df, cols)
-        if df.empty:
-            raise InputError("no rows left after dropping rows with missing values", file=src)
+        df, self.drop_report_ = drop_missing(df, cols, require_rows=True)
         out = pd.DataFrame({
             "time": numeric_column(df, self.time, allow_negative=False),
             "event": _event_column(df, self.event, src),
