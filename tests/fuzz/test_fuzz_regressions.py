@@ -147,3 +147,27 @@ def test_a_table_with_no_complete_row_names_the_empty_column(tmp_path, command, 
     path.write_text(header + "\n" + "\n".join(rows) + "\n")
     out = run_cli(["fit", command, str(path), *args])
     assert out.kind == "error" and not message_problems(out.message, [str(path)]), out.describe()
+
+
+@pytest.mark.parametrize("name, edit, match", [
+    ("xenograft_mind_d538g_lasofoxifene.yaml", lambda d: d.update(kind={}), "unknown scenario kind"),
+    ("invitro_aromatase_inhibition.yaml", lambda d: d["concentrations"].update(values=None), "write a series"),
+    ("invitro_hormone_dependence.yaml", lambda d: d["expect"][1]["target"].update(range=[1e9, 2]), r"\[low, high\]"),
+    ("xenograft_mind_ltlt_lasofoxifene.yaml", lambda d: d["arms"][2]["drugs"][1].update(days_on=1e300),
+     "valid: a whole number"),
+])
+def test_long_profile_scenario_findings(name, edit, match):
+    """Found by the long profile: a mapping as 'kind' and values: null were TypeErrors; a reversed range
+    and a 1e300-day cycle did not say what is valid."""
+    doc = _shipped(name)
+    edit(doc)
+    with pytest.raises(InputError, match=match):
+        parse_scenario(doc, file="s.yaml")
+
+
+def test_recist_with_no_complete_row_is_exit_2(tmp_path):
+    """RecistAssessment.fit: an empty 'day' column was 'No objects to concatenate' (long profile)."""
+    path = tmp_path / "r.csv"
+    path.write_text("patient,day,lesion,type,diameter\nP1,,T1,target,10\nP1,,T1,target,8\n")
+    out = run_cli(["fit", "recist", str(path)])
+    assert out.kind == "error" and "field 'day'" in out.message and not message_problems(out.message, [str(path)])

@@ -198,7 +198,8 @@ class SurvivalAnalysis(Fitter):
             try:
                 self.cox_ = CoxPHFitter(alpha=self.alpha).fit(design, "time", "event")
             except Exception as exc:  # lifelines raises ConvergenceError and plain LinAlgErrors
-                raise InputError(f"the Cox model could not be fitted ({exc})", file=src) from None
+                raise InputError(f"the Cox model could not be fitted ({exc})", file=src, field=self.time,
+                                 valid="times and covariates of ordinary size (look for extreme or constant values)") from None
         s = self.cox_.summary
         pct = f"{100 * (1 - self.alpha):g}%"
         self.hazard_ratios_ = pd.DataFrame({

@@ -253,6 +253,7 @@ def _dose_matrix(block_id: Any, rows: pd.DataFrame, cols: SynergyColumns) -> Dos
         raise InputError(
             f"block '{block_id}' has no response for {names[cols.drug1]} {c1:g} with {names[cols.drug2]} {c2:g}",
             file=where,
+            field=cols.response,
             valid="a full dose matrix: every concentration of drug1 combined with every concentration of drug2",
         )
     shape = (len(conc1), len(conc2))

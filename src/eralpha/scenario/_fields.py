@@ -41,7 +41,7 @@ def _series(unit: str):
     def parse(value: Any) -> list[float]:
         # either a list of quantities ['0.1 nM', '1 nM'] or {values: [...], unit: nM}
         if isinstance(value, dict):
-            if set(value) != {"values", "unit"}:
+            if set(value) != {"values", "unit"} or not isinstance(value["values"], list) or not value["values"]:
                 raise ValueError(f"write a series as {{values: [...], unit: {unit}}} or as a list of quantities")
             return [to_unit(f"{v} {value['unit']}", unit) for v in value["values"]]
         if isinstance(value, (list, tuple)):

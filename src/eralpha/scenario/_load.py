@@ -116,12 +116,16 @@ def scenario_error(exc: ValidationError, *, file: str, unknown_field: tuple[str,
     if anchored and err["type"] == "value_error":  # a model validator's "FIELD: text" (see _xenograft_schema)
         inner = anchored.group(1)
         field, message = (f"{field}.{inner}" if field else inner), anchored.group(2)
-    return InputError(message, file=file, field=field, value=err.get("input"))
+    kinds = {"int": "a whole number", "float": "a number", "bool": "true or false", "string": "a text"}
+    valid = next((v for k, v in kinds.items() if err["type"].startswith(k + "_")), None)  # e.g. int_parsing_size
+    return InputError(message, file=file, field=field, value=err.get("input"), valid=valid)
 
 
 def parse_scenario(data: dict[str, Any], *, file: str = "<scenario>"):
     """Validate a scenario mapping (units, ranges, names) and return the scenario object."""
     kind = data.get("kind")
+    if kind is not None and not isinstance(kind, str):
+        kind = str(kind)  # a mapping or list here is a mistake; the name check below says so
     if kind is None:
         raise InputError("missing field 'kind'", file=file, field="kind", valid=", ".join(list(SCENARIO_MODELS) + ["xenograft"] + list(OTHER_KINDS)))
     if kind == "xenograft":

@@ -41,7 +41,7 @@ class Target(_Strict):
         if self.value is not None and self.rel_tol is None:
             raise ValueError("a target value needs rel_tol (e.g. 0.05 for 5%)")
         if self.range is not None and self.range[0] > self.range[1]:
-            raise ValueError(f"range {self.range} is reversed")
+            raise ValueError(f"range {self.range} is reversed; write it as [low, high]")
         return self
 
     def check(self, x: float) -> bool:

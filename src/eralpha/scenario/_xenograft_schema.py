@@ -44,9 +44,9 @@ class DrugSpec(_Strict):
     dose: str  # "5 mg/kg" or "5 mg" (per mouse)
     route: str
     every: Hours = 24.0
-    days_on: int | None = Field(None, ge=1)
-    days_off: int = Field(0, ge=0)
-    start_day: int = Field(1, ge=1)
+    days_on: int | None = Field(None, ge=1, le=3650)  # at most ten years: beyond any study
+    days_off: int = Field(0, ge=0, le=3650)
+    start_day: int = Field(1, ge=1, le=3650)
 
     @field_validator("dose", mode="before")
     @classmethod
