@@ -48,7 +48,8 @@ KNOWN_DEFECTS: list[KnownDefect] = [
                 lambda what, log, out: out.kind == "traceback" and "cli/_run.py" in out.where and "(run)" in out.where
                 and out.exc.split(":")[0] in ("ValueError", "TypeError", "OverflowError")),
     KnownDefect("huge-batch", "issue 12 items 1 and 3: huge subjects / duration are not refused (resource guards)",
-                lambda what, log, out: "resource" in _problems(out) or out.exc.startswith("MemoryError")),
+                lambda what, log, out: "resource" in _problems(out) or out.exc.startswith("MemoryError")
+                or "Maximum allowed size exceeded" in out.exc),
     KnownDefect("invitro-no-cell-lines", "issue 12 item 1: a scenario without cell_lines silently defaults to MCF7",
                 lambda what, log, out: "cell_lines defaulted" in _problems(out)),
     KnownDefect("mcf7-synonym", "issue 12 item 1: the synonym MCF-7 is accepted but its expectations match no rows",

@@ -171,3 +171,17 @@ def test_recist_with_no_complete_row_is_exit_2(tmp_path):
     path.write_text("patient,day,lesion,type,diameter\nP1,,T1,target,10\nP1,,T1,target,8\n")
     out = run_cli(["fit", "recist", str(path)])
     assert out.kind == "error" and "field 'day'" in out.message and not message_problems(out.message, [str(path)])
+
+
+@pytest.mark.parametrize("patch, field", [
+    ({"regimen": {"dose": "200 mg", "route": "oral", "days_on": 21, "days_off": float("nan")}}, "regimen.days_off"),
+    ({"regimen": {"dose": "200 mg", "route": "oral", "days_on": "text"}}, "regimen.days_on"),
+    ({"body_weight": "1e12 g"}, "body_weight"),
+])
+def test_pk_regimen_days_and_body_weight_are_checked(tmp_path, patch, field):
+    """Long profile: days_off NaN/inf was a ValueError/OverflowError, days_on 'text' a TypeError, and a
+    10^9 kg body weight was accepted."""
+    path = tmp_path / "pk.yaml"
+    path.write_text(yaml.safe_dump({**_shipped("pk_palbociclib_human.yaml"), **patch}))
+    with pytest.raises(InputError, match=field.replace(".", r"\.")):
+        load_pk_scenario(path)

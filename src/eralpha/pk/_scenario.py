@@ -85,6 +85,11 @@ def _regimen(spec: Any, until_day: int, file: str) -> Regimen:
                 reg = reg + Regimen.repeated(dose, route, every=f"{every_h} h", start=f"{start} h",
                                              until=f"{until_day * HOURS_PER_DAY} h")
             return reg
+        for key, low in (("start_day", 1), ("days_on", 1), ("days_off", 0)):
+            v = spec.get(key)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not low <= v <= 3650):
+                raise InputError(f"{key} must be a whole number of days", field=f"regimen.{key}", value=v,
+                                 valid=f"an integer from {low} to 3650")
         start_day = int(spec.get("start_day", 1))
         if start_day > until_day:
             raise InputError(f"the regimen starts at day {start_day} but the study ends at day {until_day}",
@@ -153,6 +158,9 @@ def load_pk_scenario(path: str | Path) -> PKScenario:
         times = np.arange(0.0, duration_h + step / 2, step)
     bw = data.get("body_weight")
     body_weight_kg = to_internal(bw, "kg", field="body_weight", file=file) if bw is not None else None
+    if body_weight_kg is not None and not 0 < body_weight_kg <= 1000:
+        raise InputError("body weight out of range", file=file, field="body_weight", value=bw,
+                         valid="a body weight above 0 and at most 1000 kg, e.g. '70 kg' or '25 g'")
     seed = data.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise InputError("seed must be an integer", file=file, field="seed", value=seed, valid="e.g. 1")
