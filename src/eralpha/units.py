@@ -6,6 +6,7 @@ model or experiment is assembled, to eralpha's internal unit system (hours, nM, 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import pint
@@ -63,6 +64,10 @@ def parse_quantity(value: Any, *, field: str | None = None, file: str | None = N
                 value=value,
                 valid="a quantity with its unit, e.g. '10 nM', '5 mg/kg', '24 h'",
             )
+    magnitude = getattr(q, "magnitude", q)
+    if isinstance(magnitude, (int, float)) and not math.isfinite(magnitude):
+        raise InputError(f"'{value}' is not a finite quantity", file=file, field=field, value=value,
+                         valid="a finite number and a unit, e.g. '10 nM', '2.5 mg', '72 h'")
     return q
 
 

@@ -454,6 +454,12 @@ class BindingAssay(_InhibitionAssay):
         wells = pd.DataFrame({"compound": compound, "concentration": conc, "total": total, "nonspecific": nsb})
         wells = wells[wells["concentration"].notna() & wells["total"].notna()]
         src = source_name(df)
+        if wells.empty:
+            raise InputError(
+                f"no row has both a concentration and a total count (every row misses '{cols.concentration}' or "
+                f"'{cols.total}')", file=src, field=cols.total,
+                valid="rows with a competitor concentration and its total bound counts",
+            )
         for name, group in wells.groupby("compound", sort=True):
             if group["nonspecific"].notna().sum() == 0:
                 raise InputError(

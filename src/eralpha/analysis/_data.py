@@ -6,6 +6,8 @@ numeric column or a negative dose gets the same clear message everywhere.
 
 from __future__ import annotations
 
+import codecs
+import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,20 @@ def source_name(data: pd.DataFrame | str | Path, default: str = "<data frame>") 
     return str(data.attrs.get("source", default))
 
 
+def _decode(raw: bytes) -> str:
+    """Text of a spreadsheet export: UTF-8 or UTF-16 by their byte-order marks, else UTF-8, else
+    Windows-1252 / Latin-1 (what Excel writes on Windows) — decoded here so that pandas never sees a BOM
+    (it would become part of the first column's name)."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return raw.decode("utf-16")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return raw.decode("latin-1")  # never fails: every byte is a character
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
     """Read a CSV / TSV / Parquet / Excel table; the frame remembers its file in ``attrs['source']``."""
     path = Path(path)
@@ -34,31 +50,33 @@ def read_table(path: str | Path) -> pd.DataFrame:
     try:
         if suffix in {".parquet", ".pq"}:
             df = pd.read_parquet(path)
-        elif suffix in {".tsv", ".tab"}:
-            df = pd.read_csv(path, sep="\t")
         elif suffix in {".xlsx", ".xls"}:
             df = pd.read_excel(path)
         else:
-            df = pd.read_csv(path, sep=None, engine="python")
+            decoded = _decode(path.read_bytes())
+            text = io.StringIO(decoded)
+            df = pd.read_csv(text, sep="\t") if suffix in {".tsv", ".tab"} else pd.read_csv(text, sep=None, engine="python")
     except Exception as exc:  # pandas raises many parser-specific types
-        raise InputError(f"cannot read the table ({exc})", file=str(path)) from None
+        raise InputError(f"cannot read the table ({exc})", file=str(path),
+                         valid="a text table (comma, semicolon or tab separated) with one header row, or Parquet") from None
     if df.empty:
-        raise InputError("the table has no rows", file=str(path))
+        raise InputError("the table has no data rows", file=str(path), valid="a header row followed by one row per observation")
     if suffix not in {".parquet", ".pq"}:
-        _check_unique_header(_header(path, suffix), str(path))
+        _check_unique_header(_header(path, suffix, decoded if suffix not in {".xlsx", ".xls"} else None), str(path))
     df.columns = [str(c).strip() for c in df.columns]
     _check_unique_header(list(df.columns), str(path))
     df.attrs["source"] = str(path)
     return df
 
 
-def _header(path: Path, suffix: str) -> list[str]:
-    """The header row as written (pandas renames a repeated 'dose' to 'dose.1' silently)."""
+def _header(path: Path, suffix: str, text: str | None = None) -> list[str]:
+    """The header row as written (pandas renames a repeated 'dose' to 'dose.1' silently); ``text`` is
+    the decoded file for text tables."""
     try:
-        if suffix in {".xlsx", ".xls"}:
+        if text is None:
             row = pd.read_excel(path, header=None, nrows=1)
         else:
-            row = pd.read_csv(path, sep="\t" if suffix in {".tsv", ".tab"} else None, engine="python",
+            row = pd.read_csv(io.StringIO(text), sep="\t" if suffix in {".tsv", ".tab"} else None, engine="python",
                               header=None, nrows=1)
     except Exception:  # the full read above succeeded; a header it cannot re-read is not a duplicate
         return []
@@ -108,6 +126,15 @@ def numeric_column(
             valid="numbers only (leave a cell empty for a missing value)",
         )
     arr = values.to_numpy(dtype=float)
+    if np.isinf(arr).any():  # 'inf', '1e400': no assay reads infinity, and every statistic would turn NaN
+        i = int(np.flatnonzero(np.isinf(arr))[0])
+        raise InputError(
+            f"row {i + 2}, column '{column}': '{raw.iloc[i]}' is not a finite number",
+            file=source_name(df),
+            field=column,
+            value=raw.iloc[i],
+            valid="finite numbers only (leave a cell empty for a missing value)",
+        )
     if not allow_missing and np.isnan(arr).any():
         i = int(np.flatnonzero(np.isnan(arr))[0])
         raise InputError(f"row {i + 2}, column '{column}' is empty", file=source_name(df), field=column)
@@ -137,10 +164,23 @@ class DropReport:
         return f"{self.n_dropped} row(s) dropped for missing values (rows {shown})"
 
 
-def drop_missing(df: pd.DataFrame, columns: Sequence[str]) -> tuple[pd.DataFrame, DropReport]:
-    """Drop rows with a missing value in any of ``columns``; report which (spreadsheet row numbers)."""
+def drop_missing(
+    df: pd.DataFrame, columns: Sequence[str], *, require_rows: bool = False
+) -> tuple[pd.DataFrame, DropReport]:
+    """Drop rows with a missing value in any of ``columns``; report which (spreadsheet row numbers).
+
+    ``require_rows``: when no row is complete, raise an error naming the emptiest column instead of
+    returning an empty table.
+    """
     require_columns(df, columns)
     mask = df[list(columns)].isna().any(axis=1).to_numpy()
+    if require_rows and mask.all():
+        emptiest = max(columns, key=lambda c: int(df[c].isna().sum()))
+        raise InputError(
+            f"no row has a value in every one of the columns {', '.join(map(repr, columns))} "
+            f"('{emptiest}' is empty in {int(df[emptiest].isna().sum())} of {len(df)} rows)",
+            file=source_name(df), field=emptiest, valid="at least one complete row (an empty cell is a missing value)",
+        )
     out = df.loc[~mask].copy()
     out.attrs.update(df.attrs)
     return out, DropReport(int(mask.sum()), [int(i) + 2 for i in np.flatnonzero(mask)])

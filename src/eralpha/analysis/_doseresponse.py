@@ -499,9 +499,7 @@ class DoseResponseFitter(Fitter):
         numeric_column(df, response)
         if weights is not None:
             numeric_column(df, weights, allow_negative=False)
-        df, self.drop_report_ = drop_missing(df, used)
-        if df.empty:
-            raise InputError("no complete rows left after dropping missing values", file=source_name(df))
+        df, self.drop_report_ = drop_missing(df, used, require_rows=True)
         self.source_ = source_name(df)
         self.columns_ = {"dose": dose, "response": response, "group": group, "weights": weights}
         curves = []

@@ -307,7 +307,7 @@ class PlateAnalysis(Fitter):
             raise InputError(
                 f"time-zero signal {x0:g} must be above 0 and below the vehicle's endpoint signal {control:g} "
                 "(the control population has to grow for GR values to exist)",
-                file=where, valid="a blank-subtracted time-zero signal between 0 and the vehicle signal",
+                file=where, field=self.columns.signal if t0 is not None else "time_zero", valid="a blank-subtracted time-zero signal between 0 and the vehicle signal",
             )
         return x0
 

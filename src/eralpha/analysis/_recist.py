@@ -300,7 +300,8 @@ class RecistAssessment(Fitter):
         src = source_name(df)
         require_columns(df, [self.patient, self.day, self.lesion, self.lesion_type, self.diameter,
                              self.node, self.status, self.arm])
-        df, self.drop_report_ = drop_missing(df, [self.patient, self.day, self.lesion, self.lesion_type])
+        df, self.drop_report_ = drop_missing(df, [self.patient, self.day, self.lesion, self.lesion_type],
+                                             require_rows=True)
         df.attrs["source"] = src
         out = pd.DataFrame({
             "patient": df[self.patient].astype(str).to_numpy(),

@@ -164,9 +164,7 @@ class SurvivalAnalysis(Fitter):
         src = source_name(df)
         cols = [self.time, self.event, self.arm, *self.covariates, *self.strata]
         require_columns(df, cols)
-        df, self.drop_report_ = drop_missing(df, cols)
-        if df.empty:
-            raise InputError("no rows left after dropping rows with missing values", file=src)
+        df, self.drop_report_ = drop_missing(df, cols, require_rows=True)
         out = pd.DataFrame({
             "time": numeric_column(df, self.time, allow_negative=False),
             "event": _event_column(df, self.event, src),
@@ -220,7 +218,8 @@ class SurvivalAnalysis(Fitter):
             try:
                 self.cox_ = CoxPHFitter(alpha=self.alpha).fit(design, "time", "event", strata=list(self.strata) or None)
             except Exception as exc:  # lifelines raises ConvergenceError and plain LinAlgErrors
-                raise InputError(f"the Cox model could not be fitted ({exc})", file=src) from None
+                raise InputError(f"the Cox model could not be fitted ({exc})", file=src, field=self.time,
+                                 valid="times and covariates of ordinary size (look for extreme or constant values)") from None
         s = self.cox_.summary
         pct = f"{100 * (1 - self.alpha):g}%"
         self.hazard_ratios_ = pd.DataFrame({

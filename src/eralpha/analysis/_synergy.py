@@ -244,6 +244,7 @@ def _dose_matrix(block_id: Any, rows: pd.DataFrame, cols: SynergyColumns) -> Dos
             raise InputError(
                 f"block '{block_id}' has no wells with {drug} at concentration 0, so {other} alone is unknown",
                 file=where,
+                field=cols.conc1 if drug == names[cols.drug1] else cols.conc2,
                 valid="a full dose matrix including each drug alone (the other at 0)",
             )
     if len(conc1) < 2 or len(conc2) < 2:
@@ -260,6 +261,7 @@ def _dose_matrix(block_id: Any, rows: pd.DataFrame, cols: SynergyColumns) -> Dos
         raise InputError(
             f"block '{block_id}' has no response for {names[cols.drug1]} {c1:g} with {names[cols.drug2]} {c2:g}",
             file=where,
+            field=cols.response,
             valid="a full dose matrix: every concentration of drug1 combined with every concentration of drug2",
         )
     shape = (len(conc1), len(conc2))

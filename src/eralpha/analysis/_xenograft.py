@@ -310,9 +310,8 @@ class XenograftAnalysis(Fitter):
         df = _as_frame(data)
         src = source_name(df)
         require_columns(df, [self.animal, self.group, self.day, *self.measure.columns])
-        df, self.drop_report_ = drop_missing(df, [self.animal, self.group, self.day, *self.measure.columns])
-        if df.empty:
-            raise InputError("no rows left after dropping rows with missing values", file=src)
+        df, self.drop_report_ = drop_missing(df, [self.animal, self.group, self.day, *self.measure.columns],
+                                             require_rows=True)
         out = pd.DataFrame({
             "animal": df[self.animal].astype(str).to_numpy(),
             "group": df[self.group].astype(str).to_numpy(),
@@ -531,7 +530,7 @@ class TumourWeightAnalysis(Fitter):
         df = _as_frame(data)
         src = source_name(df)
         require_columns(df, [self.group, self.weight])
-        df, self.drop_report_ = drop_missing(df, [self.group, self.weight])
+        df, self.drop_report_ = drop_missing(df, [self.group, self.weight], require_rows=True)
         weights = pd.Series(numeric_column(df, self.weight, allow_negative=False), index=df.index)
         groups = df[self.group].astype(str)
         self.control_ = _resolve_reference(self.control, list(dict.fromkeys(groups)), src)
@@ -595,7 +594,7 @@ class MetastasisAnalysis(Fitter):
         else:
             require_columns(df, [self.animal, self.group, self.organ, self.signal])
             organ_col, signal_col = self.organ, self.signal
-        df, self.drop_report_ = drop_missing(df, [self.group, organ_col, signal_col])
+        df, self.drop_report_ = drop_missing(df, [self.group, organ_col, signal_col], require_rows=True)
         out = pd.DataFrame({
             "animal": df[self.animal].astype(str).to_numpy(),
             "group": df[self.group].astype(str).to_numpy(),

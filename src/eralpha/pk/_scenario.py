@@ -75,13 +75,23 @@ def _regimen(spec: Any, until_day: int, file: str) -> Regimen:
     route = spec.get("route", "oral")
     try:
         if "on_days" in spec:
-            reg = Regimen.on_days(dose, route, spec["on_days"])
+            days = spec["on_days"]
+            if not isinstance(days, list) or not days or not all(isinstance(d, int) and not isinstance(d, bool)
+                                                                   and 1 <= d <= until_day for d in days):
+                raise InputError("on_days must list the dosing days", field="regimen.on_days", value=days,
+                                 valid=f"whole days between 1 and {until_day}, e.g. [1, 15, 29]")
+            reg = Regimen.on_days(dose, route, days)
             if "then_every" in spec:
                 every_h = to_internal(spec["then_every"], "hour", field="regimen.then_every", file=file)
                 start = (max(spec["on_days"]) - 1) * HOURS_PER_DAY + every_h
                 reg = reg + Regimen.repeated(dose, route, every=f"{every_h} h", start=f"{start} h",
                                              until=f"{until_day * HOURS_PER_DAY} h")
             return reg
+        for key, low in (("start_day", 1), ("days_on", 1), ("days_off", 0)):
+            v = spec.get(key)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or not low <= v <= 3650):
+                raise InputError(f"{key} must be a whole number of days", field=f"regimen.{key}", value=v,
+                                 valid=f"an integer from {low} to 3650")
         start_day = int(spec.get("start_day", 1))
         if start_day > until_day:
             raise InputError(f"the regimen starts at day {start_day} but the study ends at day {until_day}",
@@ -146,6 +156,9 @@ def load_pk_scenario(path: str | Path) -> PKScenario:
         times = np.arange(0.0, duration_h + step / 2, step)
     bw = data.get("body_weight")
     body_weight_kg = to_internal(bw, "kg", field="body_weight", file=file) if bw is not None else None
+    if body_weight_kg is not None and not 0 < body_weight_kg <= 1000:
+        raise InputError("body weight out of range", file=file, field="body_weight", value=bw,
+                         valid="a body weight above 0 and at most 1000 kg, e.g. '70 kg' or '25 g'")
     seed = data.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise InputError("seed must be an integer", file=file, field="seed", value=seed, valid="e.g. 1")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator
@@ -26,7 +27,9 @@ def to_unit(value: Any, unit: str, *, allow_zero: bool = True) -> float:
     try:
         x = float(q.to(unit).magnitude)
     except Exception:
-        raise ValueError(f"{value!r} is not convertible to {unit} (wrong dimension)") from None
+        raise ValueError(f"{value!r} is not convertible to {unit} (wrong dimension); write e.g. '10 {unit}'") from None
+    if not math.isfinite(x):
+        raise ValueError(f"{value!r} is not a finite quantity; write e.g. '10 {unit}'")
     if x < 0:
         raise ValueError(f"{value!r} is negative; it must be >= 0")
     if not allow_zero and x == 0:
@@ -38,7 +41,7 @@ def _series(unit: str):
     def parse(value: Any) -> list[float]:
         # either a list of quantities ['0.1 nM', '1 nM'] or {values: [...], unit: nM}
         if isinstance(value, dict):
-            if set(value) != {"values", "unit"}:
+            if set(value) != {"values", "unit"} or not isinstance(value["values"], list) or not value["values"]:
                 raise ValueError(f"write a series as {{values: [...], unit: {unit}}} or as a list of quantities")
             return [to_unit(f"{v} {value['unit']}", unit) for v in value["values"]]
         if isinstance(value, (list, tuple)):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, Union, get_args, get_origin
 
 import yaml
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, BeforeValidator, TypeAdapter, ValidationError
 
 from ..errors import InputError, UnknownNameError
 from ..knowledge import load_knowledge
@@ -55,26 +56,89 @@ def _field_path(loc: tuple) -> str:
     return out
 
 
-def scenario_error(exc: ValidationError, *, file: str, unknown_field: tuple[str, list[str]] | None = None) -> InputError:
+def _model_at(model: type[BaseModel] | None, loc: tuple) -> type[BaseModel] | None:
+    """The (nested) schema class that holds the field at ``loc``, e.g. DrugSpec for arms[0].drugs[1].dose."""
+    ann: Any = model
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            args = [a for a in get_args(ann) if a is not type(None)]
+            ann = args[0] if args else ann
+        elif isinstance(ann, type) and issubclass(ann, BaseModel) and part in ann.model_fields:
+            ann = ann.model_fields[part].annotation
+            if get_origin(ann) is Union:
+                ann = next(a for a in get_args(ann) if a is not type(None))
+        elif part not in SCENARIO_MODELS:  # the discriminator's tag is skipped
+            return None
+    return ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
+
+
+def _expected(model: type[BaseModel] | None, loc: tuple) -> str | None:
+    """What the field at ``loc`` of ``model`` holds, in words (for 'missing field' messages)."""
+    ann: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            args = [a for a in get_args(ann) if a is not type(None)]
+            ann = args[0] if args else ann
+            continue
+        if not (isinstance(ann, type) and issubclass(ann, BaseModel)) or part not in ann.model_fields:
+            if part in SCENARIO_MODELS:  # the discriminator's tag
+                continue
+            return None
+        info = ann.model_fields[part]
+        ann = info.annotation
+        if any(isinstance(m, BeforeValidator) for m in info.metadata):
+            return "a number with its unit, e.g. '10 nM' or '24 h'"
+        if get_origin(ann) is Union:
+            ann = next(a for a in get_args(ann) if a is not type(None))
+    if get_origin(ann) is Literal:
+        return "one of " + ", ".join(repr(a) for a in get_args(ann))
+    if get_origin(ann) is list:
+        return "a list"
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        required = [n for n, f in ann.model_fields.items() if f.is_required()]
+        return "a mapping" + (f" with {', '.join(required)}" if required else "")
+    return {str: "a text", int: "a whole number", float: "a number", bool: "true or false"}.get(ann)
+
+
+def scenario_error(exc: ValidationError, *, file: str, unknown_field: tuple[str, list[str]] | None = None,
+                   model: type[BaseModel] | None = None) -> InputError:
     """The first of pydantic's errors as one :class:`InputError` naming the file and the field path.
 
     ``unknown_field = (what, allowed)`` turns a field the schema forbids into an
-    :class:`UnknownNameError` with suggestions from ``allowed``.
+    :class:`UnknownNameError` with suggestions from ``allowed``; ``model`` (the scenario's class) lets a
+    missing field's message say what it should hold.
     """
     err = exc.errors()[0]
     field = _field_path(err["loc"])
     if err["type"] == "extra_forbidden":
         name = field.split(".")[-1]
+        holder = _model_at(model, err["loc"])
+        if holder is not None and holder is not model:  # a nested mapping (an arm, a drug, a claim ...)
+            return UnknownNameError("field", name, list(holder.model_fields), file=file, field=field)
+        if unknown_field is None and holder is not None:
+            unknown_field = ("field", list(holder.model_fields))
         if unknown_field is not None:
             what, allowed = unknown_field
             return UnknownNameError(what, name, allowed, file=file, field=field)
         return InputError(f"unknown field '{name}'", file=file, field=field)
-    return InputError(err["msg"].removeprefix("Value error, "), file=file, field=field, value=err.get("input"))
+    if err["type"] == "missing":
+        return InputError("this required field is missing", file=file, field=field,
+                          valid=_expected(model, err["loc"]) or "see the shipped scenarios in scenarios/")
+    message = err["msg"].removeprefix("Value error, ")
+    anchored = re.match(r"([A-Za-z_][\w.\[\]]*): (.+)", message, flags=re.S)
+    if anchored and err["type"] == "value_error":  # a model validator's "FIELD: text" (see _xenograft_schema)
+        inner = anchored.group(1)
+        field, message = (f"{field}.{inner}" if field else inner), anchored.group(2)
+    kinds = {"int": "a whole number", "float": "a number", "bool": "true or false", "string": "a text"}
+    valid = next((v for k, v in kinds.items() if err["type"].startswith(k + "_")), None)  # e.g. int_parsing_size
+    return InputError(message, file=file, field=field, value=err.get("input"), valid=valid)
 
 
 def parse_scenario(data: dict[str, Any], *, file: str = "<scenario>"):
     """Validate a scenario mapping (units, ranges, names) and return the scenario object."""
     kind = data.get("kind")
+    if kind is not None and not isinstance(kind, str):
+        kind = str(kind)  # a mapping or list here is a mistake; the name check below says so
     if kind is None:
         raise InputError("missing field 'kind'", file=file, field="kind", valid=", ".join(list(SCENARIO_MODELS) + ["xenograft", "trial"] + list(OTHER_KINDS)))
     if kind == "xenograft":
@@ -91,7 +155,7 @@ def parse_scenario(data: dict[str, Any], *, file: str = "<scenario>"):
         scenario = _adapter.validate_python(data)
     except ValidationError as exc:
         unknown = (f"field in a '{kind}' scenario", list(SCENARIO_MODELS[kind].model_fields))
-        raise scenario_error(exc, file=file, unknown_field=unknown) from None
+        raise scenario_error(exc, file=file, unknown_field=unknown, model=SCENARIO_MODELS[kind]) from None
     return _check_names(scenario, file)
 
 

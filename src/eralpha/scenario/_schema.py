@@ -20,7 +20,8 @@ SCHEMA_VERSION = 1
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and inf are never a valid protocol value (pydantic accepts them in float fields by default)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Target(_Strict):
@@ -40,7 +41,7 @@ class Target(_Strict):
         if self.value is not None and self.rel_tol is None:
             raise ValueError("a target value needs rel_tol (e.g. 0.05 for 5%)")
         if self.range is not None and self.range[0] > self.range[1]:
-            raise ValueError(f"range {self.range} is reversed")
+            raise ValueError(f"range {self.range} is reversed; write it as [low, high]")
         return self
 
     def check(self, x: float) -> bool:
@@ -166,7 +167,7 @@ class WesternBlotScenario(CellScenario):
     @model_validator(mode="after")
     def _washout(self) -> "WesternBlotScenario":
         if (self.washout_after is None) != (self.washout_times is None):
-            raise ValueError("give both washout_after and washout_times, or neither")
+            raise ValueError("washout_after: give both washout_after and washout_times, or neither")
         return self
 
 

@@ -44,9 +44,9 @@ class DrugSpec(_Strict):
     dose: str  # "5 mg/kg" or "5 mg" (per mouse)
     route: str
     every: Hours = 24.0
-    days_on: int | None = Field(None, ge=1)
-    days_off: int = Field(0, ge=0)
-    start_day: int = Field(1, ge=1)
+    days_on: int | None = Field(None, ge=1, le=3650)  # at most ten years: beyond any study
+    days_off: int = Field(0, ge=0, le=3650)
+    start_day: int = Field(1, ge=1, le=3650)
 
     @field_validator("dose", mode="before")
     @classmethod
@@ -125,21 +125,22 @@ class XenograftScenario(ScenarioBase):
 
     @model_validator(mode="after")
     def _consistent(self) -> "XenograftScenario":
+        # a message "FIELD: text" is anchored on FIELD by scenario_error (a model validator has no location)
         if self.duration <= 0 or self.imaging_every <= 0:
-            raise ValueError("duration and imaging_every must be positive")
+            raise ValueError("duration: duration and imaging_every must be positive")
         names = [a.name for a in self.arms]
         if len(set(names)) != len(names):
-            raise ValueError(f"arm names must be unique, got {names}")
-        for c in self.claims:
-            for ref in (c.arm, c.than):
+            raise ValueError(f"arms: arm names must be unique, got {names}")
+        for i, c in enumerate(self.claims):
+            for key, ref in (("arm", c.arm), ("than", c.than)):
                 if ref is not None and ref not in names:
-                    raise ValueError(f"claim '{c.id}' names arm '{ref}', which is not one of {names}")
+                    raise ValueError(f"claims[{i}].{key}: claim '{c.id}' names arm '{ref}', which is not one of {names}")
             if c.readout in ("growth", "luminescence", "tumour_weight", "Ki67", "ER", "pS2", "growth_factor") \
                     or c.readout.startswith("met_"):
                 if c.than is None:
-                    raise ValueError(f"claim '{c.id}' ({c.readout}) needs a comparator arm 'than'")
+                    raise ValueError(f"claims[{i}].than: claim '{c.id}' ({c.readout}) needs a comparator arm 'than'")
             elif c.day is None:
-                raise ValueError(f"claim '{c.id}' ({c.readout}) needs 'day' (the early read-out)")
+                raise ValueError(f"claims[{i}].day: claim '{c.id}' ({c.readout}) needs 'day' (the early read-out)")
         return self
 
 
@@ -191,7 +192,7 @@ def parse_xenograft_scenario(data: dict, *, file: str = "<scenario>") -> Xenogra
     try:
         s = XenograftScenario.model_validate(data)
     except ValidationError as exc:
-        raise scenario_error(exc, file=file) from None
+        raise scenario_error(exc, file=file, model=XenograftScenario) from None
     return _check_names_and_regimens(s, file)
 
 
