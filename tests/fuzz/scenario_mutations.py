@@ -67,7 +67,7 @@ def _names(doc):
 def _typo(name: str, how: int) -> str:
     variants = [
         name[:-1], name + "x", name.upper(), name.lower(), name.replace("MCF7", "MCF-7") if "MCF7" in name else name + "-7",
-        " " + name, name[1:] + name[0], name.replace("_", "-") if "_" in name else name + "_",
+        " " + name, name[1:] + name[:1], name.replace("_", "-") if "_" in name else name + "_",
     ]
     return variants[how % len(variants)]
 

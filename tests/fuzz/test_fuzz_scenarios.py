@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import eralpha.experiments
+import eralpha.trials
 from eralpha.pk._scenario import PKScenario
 from eralpha.scenario import shipped_scenarios
 
@@ -28,7 +29,7 @@ SHIPPED = {p.name: yaml.safe_load(p.read_text()) for p in shipped_scenarios()}
 
 
 def _family(doc: dict) -> str:
-    return {"pk": "pk", "xenograft": "xenograft"}.get(doc.get("kind"), "invitro")
+    return {"pk": "pk", "xenograft": "xenograft", "trial": "trial"}.get(doc.get("kind"), "invitro")
 
 
 FAMILIES = sorted({_family(d) for d in SHIPPED.values()})
@@ -73,6 +74,8 @@ def cheap_checks(scenario, doc: dict) -> list[str]:
         return out
     dump = scenario.model_dump()
     out += [f"{p} = {x} accepted (not finite)" for p, x in _floats(dump) if not math.isfinite(x)]
+    if doc.get("kind") == "trial" and getattr(scenario, "kind", "trial") == "trial":
+        return out  # its design checks (arms, doses, schedule, eligibility) are the schema's
     if scenario.kind == "xenograft":
         from eralpha.pk import parse_dose
 
@@ -117,6 +120,12 @@ def stub_runners(monkeypatch):
 
     monkeypatch.setattr(eralpha.experiments, "run_experiment", stop)
     monkeypatch.setattr(PKScenario, "run", lambda self: stop(self))
+    monkeypatch.setattr(eralpha.trials, "run_trial", stop)
+
+
+def _command(family: str, file: Path, runs: Path) -> list[str]:
+    """Trial scenarios run with `eralpha trial run`, every other kind with `eralpha run`."""
+    return ["trial", "run", str(file), "--runs-dir", str(runs)] if family == "trial" else ["run", str(file), "--runs-dir", str(runs)]
 
 
 @pytest.mark.parametrize("family", FAMILIES)
@@ -128,7 +137,7 @@ def test_run_survives_mutated_scenario(family, tmp_path, stub_runners):
     # every shipped scenario of this family passes the checks unmutated
     for n in names:
         file.write_text(yaml.safe_dump(SHIPPED[n], allow_unicode=True, sort_keys=False))
-        out = judge(run_cli(["run", str(file), "--runs-dir", str(tmp_path / "runs")]), file, SHIPPED[n])
+        out = judge(run_cli(_command(family, file, tmp_path / "runs")), file, SHIPPED[n])
         assert out.kind == "validated" and not out.problems, (n, out.describe())
 
     @fuzz_settings("scenario")
@@ -139,7 +148,7 @@ def test_run_survives_mutated_scenario(family, tmp_path, stub_runners):
             doc, what = apply(doc, op)
             done.append(what)
         file.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False))
-        outcome = judge(run_cli(["run", str(file), "--runs-dir", str(tmp_path / "runs")]), file, doc)
+        outcome = judge(run_cli(_command(family, file, tmp_path / "runs")), file, doc)
         recorder.judge(family if family != "invitro" else doc.get("kind", "invitro"), [(d, None, "") for d in done],
                        outcome, f"{name} mutated by {[d for d in done if d]}")
 

@@ -174,11 +174,15 @@ def check_study_size(s, replicates: int) -> None:
     mice) × imaging sessions × values, plus one per-member dose vector per dose time."""
     mice = sum(a.group_size for a in s.arms)
     members = replicates * mice
-    sessions = int(s.duration / s.imaging_every) + 1
+    # the establishment phase is simulated too (and imaged in the luminescence read-outs)
+    sessions = int((s.establish + s.duration) / s.imaging_every) + 1
     dose_times = sum(int(s.duration / d.every) + 1 for a in s.arms for d in a.drugs)
     needed = 8.0 * members * (sessions * _VALUES_PER_MEMBER_TIME + dose_times)
     # name the field to change: the study's length when the time axis is what is huge
-    field, value = ("duration", s.duration / 24.0) if sessions + dose_times > members else ("replicates", replicates)
+    if sessions + dose_times > members:
+        field, value = ("establish", s.establish / 24.0) if s.establish > s.duration else ("duration", s.duration / 24.0)
+    else:
+        field, value = ("replicates", replicates)
     check_memory(needed, f"{replicates} replicate studies of {mice} mice × {sessions} imaging sessions "
                          f"and {dose_times} dose times", field=field, value=value)
 

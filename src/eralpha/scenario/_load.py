@@ -209,6 +209,14 @@ def _canonical_expectation(s, e, i: int, lookup, file: str):
                         raise UnknownNameError(exc.kind, value, exc.choices, file=file,
                                                field=f"expect[{i}].{where}.{key}") from None
                     # other labels ('fulvestrant (positive control)', 'a+b') are row labels, kept as written
+        label = out.get("compound")
+        names = [c for c in [*(getattr(s, "compounds", None) or []), getattr(s, "combination_partner", None),
+                             getattr(s, "positive_control", None)] if c]
+        # result rows label a compound as named, or with a suffix ('X (positive control)', 'X washout', 'X+Y')
+        if isinstance(label, str) and names and not any(label.startswith(c) for c in names):
+            raise InputError(f"expectation '{e.id}' reads compound '{label}', which this scenario does not test",
+                             file=file, field=f"expect[{i}].{where}.compound", value=label,
+                             valid="one of the scenario's compounds: " + ", ".join(names))
         line = out.get("cell_line")
         lines = getattr(s, "cell_lines", None)
         if line is not None and lines is not None and line not in lines:

@@ -193,7 +193,15 @@ def parse_xenograft_scenario(data: dict, *, file: str = "<scenario>") -> Xenogra
         s = XenograftScenario.model_validate(data)
     except ValidationError as exc:
         raise scenario_error(exc, file=file, model=XenograftScenario) from None
-    return _check_names_and_regimens(s, file)
+    s = _check_names_and_regimens(s, file)
+    from ..errors import InputError
+    from ..experiments._xenograft import check_study_size
+
+    try:  # a study that cannot fit in memory is refused when it is read, not when it is run
+        check_study_size(s, s.replicates)
+    except InputError as exc:
+        raise exc.anchored(file=file) from None
+    return s
 
 
 def load_xenograft_scenario(path: str | Path) -> XenograftScenario:
