@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..errors import InputError, SolverError, UnknownNameError
 from ..model._core import Model
-from ._codegen import CompiledModel, compile_model
+from ._codegen import CompiledModel, compile_model, kernel
 
 __all__ = ["SolverOptions", "Event", "SimulationResult", "simulate"]
 
@@ -215,8 +215,8 @@ def simulate(
     status = np.zeros(B, dtype=np.int64)
     fail_t = np.full(B, np.nan)
     steps = np.zeros(B, dtype=np.int64)
-    _solve_members(cm.module.solve_range, B, (
-        Y0, P, t0, times, ev_t, ev_kind, ev_index, ev_val,
+    _solve_members(kernel().solve_range, B, (
+        cm.native.addresses, cm.n_derived, Y0, P, t0, times, ev_t, ev_kind, ev_index, ev_val,
         options.rtol, options.atol, options.initial_step, options.max_steps,
         states, obs, status, fail_t, steps,
     ))
