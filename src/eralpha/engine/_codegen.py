@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import sys
 import threading
@@ -25,6 +26,7 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from ..model._core import Model
 from ..model._symbolic import parse_formula
+from ..store import write_text_atomic
 from . import _native
 
 __all__ = ["SymbolicModel", "CompiledModel", "compile_model", "cache_dir"]
@@ -234,9 +236,7 @@ def kernel() -> ModuleType:
             modname = f"eralpha_kernel_{digest}"
             path = cache_dir() / f"{modname}.py"
             if not path.exists() or path.read_text() != source:
-                tmp = path.with_suffix(f".tmp{os.getpid()}")
-                tmp.write_text(source)
-                os.replace(tmp, path)  # atomic: concurrent processes never see half a module
+                write_text_atomic(path, source)  # concurrent processes never see half a module
             spec = importlib.util.spec_from_file_location(modname, path)
             module = importlib.util.module_from_spec(spec)
             sys.modules[modname] = module
@@ -287,6 +287,38 @@ def _read_only(a: np.ndarray) -> np.ndarray:
 
 
 _by_model: dict[int, CompiledModel] = {}
+_by_structure: dict[str, tuple[str, int]] = {}
+# what the generated code depends on besides the model's structure: the generator itself
+_GENERATOR = hashlib.sha256(b"".join(Path(__file__).with_name(f).read_bytes() for f in ("_codegen.py", "_native.py"))
+                            + Path(parse_formula.__code__.co_filename).read_bytes()).hexdigest()[:12]
+
+
+def structure_key(model: Model) -> str:
+    """A digest of what the generated code depends on: names and order of species and parameters,
+    expressions, reactions, observables — not values, units or provenance — and the generator."""
+    structure = (
+        [s.name for s in model.species], [p.name for p in model.parameters],
+        [(e.name, e.formula) for e in model.expressions],
+        [(r.reactants, r.products, r.rate) for r in model.reactions], list(model.observables), _GENERATOR,
+    )
+    return hashlib.sha256(json.dumps(structure).encode()).hexdigest()[:24]
+
+
+def _structure_source(model: Model) -> tuple[str, int]:
+    """(IR, length of q) of the model's structure: sympy runs once per structure, ever (disk cache)."""
+    key = structure_key(model)
+    if key in _by_structure:
+        return _by_structure[key]
+    path = cache_dir() / f"structure_{key}.json"
+    try:
+        entry = json.loads(path.read_text())
+        hit = (entry["source"], int(entry["n_derived"]))
+    except (OSError, ValueError, KeyError):
+        generated = _generate(model)
+        hit = (_source(generated), max(1, len(generated.derived)))
+        write_text_atomic(path, json.dumps({"source": hit[0], "n_derived": hit[1]}))
+    _by_structure[key] = hit
+    return hit
 
 
 def compile_model(model: Model) -> CompiledModel:
@@ -296,9 +328,8 @@ def compile_model(model: Model) -> CompiledModel:
     if hit is not None and hit.model == model:
         return hit
     model.validate()
-    generated = _generate(model)
-    source = _source(generated)
-    compiled = CompiledModel(model, _native.load(source, cache_dir()), source, max(1, len(generated.derived)))
+    source, n_derived = _structure_source(model)
+    compiled = CompiledModel(model, _native.load(source, cache_dir()), source, n_derived)
     if len(_by_model) > 256:
         _by_model.clear()
     _by_model[key] = compiled

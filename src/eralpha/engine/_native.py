@@ -22,7 +22,6 @@ The compiled object code is cached on disk next to the IR's digest.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import threading
 from dataclasses import dataclass
@@ -32,6 +31,8 @@ import llvmlite.binding as llvm
 import numpy as np
 import sympy as sp
 from llvmlite import ir
+
+from ..store import write_bytes_atomic
 
 __all__ = ["FUNCTIONS", "NativeCode", "module_ir", "load"]
 
@@ -370,9 +371,7 @@ def load(source: str, cache: Path) -> NativeCode:
             pb.getModulePassManager().run(module, pb)
 
         def notify(_mod, buffer: bytes) -> None:
-            tmp = obj_path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_bytes(buffer)
-            os.replace(tmp, obj_path)  # atomic: concurrent processes never read half an object
+            write_bytes_atomic(obj_path, buffer)  # concurrent processes never read half an object
 
         engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
         engine.set_object_cache(notify_func=None if cached is not None else notify, getbuffer_func=lambda _mod: cached)
