@@ -168,17 +168,31 @@ def _hoist_parameter_terms(exprs: list[sp.Expr], n_params: int) -> tuple[list[sp
     """
     params = {sp.Symbol(f"p[{j}]", real=True) for j in range(n_params)}
     table: dict[sp.Expr, sp.Symbol] = {}
+    done: dict[sp.Expr, tuple[sp.Expr, bool]] = {}  # node -> (rewritten, parameter-only); shared subtrees once
 
-    def visit(e: sp.Expr) -> sp.Expr:
+    def visit(e: sp.Expr) -> tuple[sp.Expr, bool]:
         if e.is_Atom:
-            return e
-        if e.free_symbols and e.free_symbols <= params:
-            if e not in table:
-                table[e] = sp.Symbol(f"q[{len(table)}]", real=True)
-            return table[e]
-        return e.func(*[visit(a) for a in e.args])
+            return e, (e in params) if e.is_Symbol else None  # a number alone is neither
+        if e in done:
+            return done[e]
+        parts = [visit(a) for a in e.args]
+        kinds = [k for _, k in parts]
+        if all(k is not False for k in kinds) and any(kinds):  # parameters and numbers only
+            out = e, True
+        else:
+            args = [table.setdefault(a, sp.Symbol(f"q[{len(table)}]", real=True)) if k and not a.is_Atom else a
+                    for a, k in parts]
+            out = (e.func(*args) if any(a is not b for a, b in zip(args, e.args)) else e), False
+        done[e] = out
+        return out
 
-    return [visit(e) for e in exprs], list(table)
+    def top(e: sp.Expr) -> sp.Expr:
+        r, k = visit(e)
+        if k and not r.is_Atom:
+            return table.setdefault(r, sp.Symbol(f"q[{len(table)}]", real=True))
+        return r
+
+    return [top(e) for e in exprs], list(table)
 
 
 @dataclass(frozen=True)
