@@ -178,7 +178,7 @@ def simulate(
     """
     cm = model if isinstance(model, CompiledModel) else compile_model(model)
     m = cm.model
-    times = np.asarray(times, dtype=float)
+    times = np.array(times, dtype=float)  # a fresh C-contiguous copy: one kernel signature, whatever is passed
     if times.ndim != 1 or len(times) == 0:
         raise InputError("times must be a non-empty 1-D sequence of hours", field="times")
     if np.any(np.diff(times) < 0):
