@@ -1,7 +1,7 @@
-"""The Rodas5 tableau in the solver template has the orders it claims (5, with an order-4 estimate).
+"""The Rodas5 tableau in the solver kernel has the orders it claims (5, with an order-4 estimate).
 
 A mistyped coefficient would still integrate, only less accurately — and the adaptive step would hide
-it behind extra steps. So the orders are measured: the template's own coefficients drive a fixed-step
+it behind extra steps. So the orders are measured: the kernel's own coefficients drive a fixed-step
 NumPy Rosenbrock stepper (the same stage equations as ``_integrate``) on a nonlinear system, the
 global error must fall by 2^5 per halving of the step, and the error estimate (local error of the
 embedded order-4 solution) by 2^5 per halving of one step.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from eralpha.engine import _rodas_template as tableau
+from eralpha.engine import _kernel as tableau
 
 # Brusselator (A = 1, B = 3): nonlinear, oscillating, a mildly stiff Jacobian
 A_, B_ = 1.0, 3.0
@@ -29,7 +29,7 @@ def jac(y):
 
 
 def stages(y, h):
-    """The eight stage increments k_s of one Rodas5 step from y (the template's coefficients)."""
+    """The eight stage increments k_s of one Rodas5 step from y (the kernel's coefficients)."""
     A, C, gamma, n_stages = tableau._A, tableau._C, tableau._GAMMA, tableau._STAGES
     W = np.eye(2) / (h * gamma) - jac(y)
     K = np.zeros((n_stages, 2))

@@ -1,14 +1,17 @@
 """Generate the compiled right-hand side, Jacobian and observables from a :class:`Model`.
 
-The generated source refers to species and parameters only by index (``y[3]``, ``p[7]``), so two
-assembled models with the same topology — the same receptor network with a different drug, say —
-produce identical source and share one compiled, disk-cached module.
+sympy derives the Jacobian and finds common subexpressions; ``_native`` writes the results as LLVM
+IR and compiles it (well under a second), and the Rodas5 kernel, compiled by numba once for all
+models, calls it. The generated code refers to species and parameters only by index (``y[3]``,
+``p[7]``), so two assembled models with the same topology — the same receptor network with a
+different drug, say — produce identical IR and share one compiled, disk-cached object.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import sys
 import threading
@@ -23,16 +26,17 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from ..model._core import Model
 from ..model._symbolic import parse_formula
+from ..store import write_text_atomic
+from . import _native
 
 __all__ = ["SymbolicModel", "CompiledModel", "compile_model", "cache_dir"]
 
-_TEMPLATE = Path(__file__).with_name("_rodas_template.py")
+_KERNEL = Path(__file__).with_name("_kernel.py")
 _lock = threading.Lock()
-_compiled: dict[str, ModuleType] = {}
 
 
 def cache_dir() -> Path:
-    """Where generated modules (and numba's caches of them) live: ``$ERALPHA_CACHE_DIR`` or ~/.cache."""
+    """Where compiled code (the kernel's numba cache, models' objects) lives: ``$ERALPHA_CACHE_DIR`` or ~/.cache."""
     root = os.environ.get("ERALPHA_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "eralpha")
     path = Path(root) / "models"
     path.mkdir(parents=True, exist_ok=True)
@@ -40,29 +44,17 @@ def cache_dir() -> Path:
 
 
 class _Printer(PythonCodePrinter):
-    """Plain Python for numba: math.* functions, floats for rationals."""
+    """Plain Python for the listing: math.* functions, floats for rationals."""
 
     def _print_Rational(self, expr):  # 1/2 -> 0.5 (no integer division surprises)
         return repr(float(expr))
 
     def _print_Pow(self, expr, rational=False):
-        # a parameter exponent (a Hill coefficient, say) goes through _rpow, which multiplies when the
-        # value is a small whole number: libm's pow costs ~10 ns, a fifth of a right-hand side
+        # a parameter exponent (a Hill coefficient, say) goes through rpow, which multiplies when the
+        # value is a small whole number (see _native._rpow)
         if expr.exp.is_Number:
             return super()._print_Pow(expr, rational=rational)
         return f"_rpow({self._print(expr.base)}, {self._print(expr.exp)})"
-
-
-_RPOW = '''@njit(cache=True, error_model="numpy", inline="always")
-def _rpow(x, n):
-    if 1.0 <= n <= 16.0 and n == math.floor(n):
-        r = x
-        for _ in range(int(n) - 1):
-            r *= x
-        return r
-    return x ** n
-
-'''
 
 
 @dataclass(frozen=True)
@@ -154,80 +146,17 @@ class SymbolicModel:
         return out
 
 
-def _emit(name: str, args: str, targets: list[str], exprs: list[sp.Expr], prologue: str = "", inline: bool = False) -> str:
-    """One numba function assigning ``exprs`` to ``targets``; ``inline`` for those called every stage.
-
-    Inlining the right-hand side into the integrator removes a call (and its array reference
-    counting) per stage; it is not worth its compile time for functions called once per step.
-    """
+def _listing(name: str, args: str, targets: list[str], exprs: list[sp.Expr]) -> str:
+    """What one generated function computes, as Python: common subexpressions, then the targets."""
     printer = _Printer({"fully_qualified_modules": True})
-    inlined = ', inline="always"' if inline else ""
-    lines = [f'@njit(cache=True, fastmath=False, error_model="numpy"{inlined})', f"def {name}({args}):"]
-    if prologue:
-        lines.append(f"    {prologue}")
+    lines = [f"def {name}({args}):"]
     if exprs:
-        subexprs, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("_x"), optimizations=None)
-        for sym, e in subexprs:
-            lines.append(f"    {sym} = {printer.doprint(e)}")
-        for tgt, e in zip(targets, reduced):
-            lines.append(f"    {tgt} = {printer.doprint(e)}")
-    lines.append("    return None")
+        subexprs, reduced = sp.cse(exprs, symbols=sp.numbered_symbols("x"), optimizations=None)
+        lines += [f"    {sym} = {printer.doprint(e)}" for sym, e in subexprs]
+        lines += [f"    {tgt} = {printer.doprint(e)}" for tgt, e in zip(targets, reduced)]
+    else:
+        lines.append("    pass")
     return "\n".join(lines) + "\n"
-
-
-def _sparse_lu_source(pattern: set[tuple[int, int]], n: int) -> str:
-    """Straight-line LU (no pivoting) and triangular solves over the Jacobian's sparsity pattern.
-
-    W = I/(h·γ) − J is diagonally dominant for these reaction networks (degradation and binding make
-    J's diagonal negative), so elimination in the natural order is stable; a pivot that is small
-    relative to 1/(h·γ) makes ``lu_factor_sparse`` return False and the step falls back to the
-    dense, partially pivoted LU. Fill-in is worked out here, once, symbolically.
-    """
-    filled = set(pattern) | {(i, i) for i in range(n)}
-    _symbolic_fill(filled, n)
-    build = ["@njit(cache=True, error_model=\"numpy\")", "def build_iteration_matrix(J, E, fac):"]
-    for (i, j) in sorted(filled):
-        if i == j:
-            build.append(f"    E[{i}, {i}] = fac - J[{i}, {i}]")
-        elif (i, j) in pattern:
-            build.append(f"    E[{i}, {j}] = -J[{i}, {j}]")
-        else:
-            build.append(f"    E[{i}, {j}] = 0.0")  # fill-in position: reset before each factorisation
-    build.append("    return None")
-    # the diagonal of U is stored inverted: the eight solves of a step then multiply, not divide
-    fac_lines = ["@njit(cache=True, error_model=\"numpy\")", "def lu_factor_sparse(E, fac):"]
-    for k in range(n):
-        fac_lines.append(f"    if not (abs(E[{k}, {k}]) > 1e-8 * fac):")
-        fac_lines.append("        return False")
-        fac_lines.append(f"    E[{k}, {k}] = 1.0 / E[{k}, {k}]")
-        rows = [i for i in range(k + 1, n) if (i, k) in filled]
-        cols = [j for j in range(k + 1, n) if (k, j) in filled]
-        for i in rows:
-            fac_lines.append(f"    E[{i}, {k}] *= E[{k}, {k}]")
-            for j in cols:
-                filled.add((i, j))
-                fac_lines.append(f"    E[{i}, {j}] -= E[{i}, {k}] * E[{k}, {j}]")
-    fac_lines.append("    return True")
-    sol = ["@njit(cache=True, error_model=\"numpy\", inline=\"always\")", "def lu_solve_sparse(E, b):"]
-    for i in range(n):
-        terms = [f"E[{i}, {j}] * b[{j}]" for j in range(i) if (i, j) in filled]
-        if terms:
-            sol.append(f"    b[{i}] -= " + " + ".join(terms))
-    for i in reversed(range(n)):
-        terms = [f"E[{i}, {j}] * b[{j}]" for j in range(i + 1, n) if (i, j) in filled]
-        sol.append(f"    b[{i}] = (b[{i}]" + (" - (" + " + ".join(terms) + ")" if terms else "") + f") * E[{i}, {i}]")
-    sol.append("    return None")
-    return "\n".join(build) + "\n\n\n" + "\n".join(fac_lines) + "\n\n\n" + "\n".join(sol) + "\n"
-
-
-def _symbolic_fill(filled: set[tuple[int, int]], n: int) -> None:
-    """Add the fill-in positions of LU without pivoting (in place)."""
-    for k in range(n):
-        rows = [i for i in range(k + 1, n) if (i, k) in filled]
-        cols = [j for j in range(k + 1, n) if (k, j) in filled]
-        for i in rows:
-            for j in cols:
-                filled.add((i, j))
 
 
 def _hoist_parameter_terms(exprs: list[sp.Expr], n_params: int) -> tuple[list[sp.Expr], list[sp.Expr]]:
@@ -239,66 +168,109 @@ def _hoist_parameter_terms(exprs: list[sp.Expr], n_params: int) -> tuple[list[sp
     """
     params = {sp.Symbol(f"p[{j}]", real=True) for j in range(n_params)}
     table: dict[sp.Expr, sp.Symbol] = {}
+    done: dict[sp.Expr, tuple[sp.Expr, bool]] = {}  # node -> (rewritten, parameter-only); shared subtrees once
 
-    def visit(e: sp.Expr) -> sp.Expr:
+    def visit(e: sp.Expr) -> tuple[sp.Expr, bool]:
         if e.is_Atom:
-            return e
-        if e.free_symbols and e.free_symbols <= params:
-            if e not in table:
-                table[e] = sp.Symbol(f"q[{len(table)}]", real=True)
-            return table[e]
-        return e.func(*[visit(a) for a in e.args])
+            return e, (e in params) if e.is_Symbol else None  # a number alone is neither
+        if e in done:
+            return done[e]
+        parts = [visit(a) for a in e.args]
+        kinds = [k for _, k in parts]
+        if all(k is not False for k in kinds) and any(kinds):  # parameters and numbers only
+            out = e, True
+        else:
+            args = [table.setdefault(a, sp.Symbol(f"q[{len(table)}]", real=True)) if k and not a.is_Atom else a
+                    for a, k in parts]
+            out = (e.func(*args) if any(a is not b for a, b in zip(args, e.args)) else e), False
+        done[e] = out
+        return out
 
-    return [visit(e) for e in exprs], list(table)
+    def top(e: sp.Expr) -> sp.Expr:
+        r, k = visit(e)
+        if k and not r.is_Atom:
+            return table.setdefault(r, sp.Symbol(f"q[{len(table)}]", real=True))
+        return r
+
+    return [top(e) for e in exprs], list(table)
 
 
-def generate_source(model: Model) -> str:
-    """Python/numba source for derived, rhs, jac and observe (index-based), then the solver template."""
+@dataclass(frozen=True)
+class _Generated:
+    """A model's functions as expressions over y[i], p[j] and q[k] (q: hoisted parameter-only terms)."""
+
+    n: int
+    rhs: list[sp.Expr]
+    jac: dict[tuple[int, int], sp.Expr]
+    observables: list[sp.Expr]
+    derived: list[sp.Expr]
+
+
+def _generate(model: Model) -> _Generated:
     sym = SymbolicModel(model)
     n = len(model.species)
     jac_items = sorted(sym.jacobian.items())
-    k_obs = len(sym.observables)
     hoisted, derived_terms = _hoist_parameter_terms(
         list(sym.rhs) + [e for _, e in jac_items] + list(sym.observables), len(model.parameters))
-    rhs_e, jac_e, obs_e = hoisted[:n], hoisted[n:n + len(jac_items)], hoisted[n + len(jac_items):]
-    n_derived = max(1, len(derived_terms))
-    derived = _emit("derived", "p, q", [f"q[{k}]" for k in range(len(derived_terms))], derived_terms)
-    rhs = _emit("rhs", "y, p, q, dy", [f"dy[{i}]" for i in range(n)], rhs_e, inline=True)
-    # only the pattern is written: J starts zeroed (the solver allocates it with np.zeros)
-    jac = _emit("jac", "y, p, q, J", [f"J[{i}, {j}]" for (i, j), _ in jac_items], jac_e)
-    obs = _emit("observe", "y, p, q, out", [f"out[{k}]" for k in range(k_obs)], obs_e)
-    rhs = f"N_DERIVED = {n_derived}\n\n\n" + derived + "\n" + rhs
-    lu = _sparse_lu_source(set(sym.jacobian), n)
-    header = "# Generated by eralpha.engine._codegen — do not edit.\nimport math\nfrom numba import njit\n\n\n" + _RPOW + "\n"
-    return header + rhs + "\n" + jac + "\n" + obs + "\n" + lu + "\n" + _TEMPLATE.read_text()
+    jac = {ij: e for (ij, _), e in zip(jac_items, hoisted[n:n + len(jac_items)])}
+    return _Generated(n, hoisted[:n], jac, hoisted[n + len(jac_items):], derived_terms)
 
 
-def _load(source: str) -> ModuleType:
-    digest = hashlib.sha256(source.encode()).hexdigest()[:20]
+def generate_source(model: Model) -> str:
+    """LLVM IR of the model's derived, rhs, jac, observe and sparse LU functions (index-based)."""
+    return _source(_generate(model))
+
+
+def _source(g: _Generated) -> str:
+    return _native.module_ir("eralpha_model", g.n, g.rhs, g.jac, g.observables, g.derived)
+
+
+def generate_listing(model: Model) -> str:
+    """The same functions as readable Python (what the IR computes; for people, never compiled)."""
+    g = _generate(model)
+    items = sorted(g.jac.items())
+    parts = [
+        _listing("derived", "p, q", [f"q[{k}]" for k in range(len(g.derived))], g.derived),
+        _listing("rhs", "y, p, q, dy", [f"dy[{i}]" for i in range(g.n)], g.rhs),
+        _listing("jac", "y, p, q, J", [f"J[{i}, {j}]" for (i, j), _ in items], [e for _, e in items]),
+        _listing("observe", "y, p, q, out", [f"out[{k}]" for k in range(len(g.observables))], g.observables),
+    ]
+    return "\n\n".join(parts)
+
+
+_kernel_module: list[ModuleType] = []
+
+
+def kernel() -> ModuleType:
+    """The Rodas5 kernel, one for every model; numba caches it under ``cache_dir()`` (cold = deleted)."""
     with _lock:
-        if digest in _compiled:
-            return _compiled[digest]
-        modname = f"eralpha_generated_{digest}"
-        path = cache_dir() / f"{modname}.py"
-        if not path.exists() or path.read_text() != source:
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(source)
-            os.replace(tmp, path)  # atomic: concurrent processes never see half a module
-        spec = importlib.util.spec_from_file_location(modname, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[modname] = module
-        spec.loader.exec_module(module)
-        _compiled[digest] = module
-        return module
+        if not _kernel_module:
+            source = _KERNEL.read_text()
+            digest = hashlib.sha256(source.encode()).hexdigest()[:20]
+            modname = f"eralpha_kernel_{digest}"
+            path = cache_dir() / f"{modname}.py"
+            if not path.exists() or path.read_text() != source:
+                write_text_atomic(path, source)  # concurrent processes never see half a module
+            spec = importlib.util.spec_from_file_location(modname, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[modname] = module
+            spec.loader.exec_module(module)
+            _kernel_module.append(module)
+        return _kernel_module[0]
 
 
 @dataclass(frozen=True)
 class CompiledModel:
-    """A model with its generated, numba-compiled functions."""
+    """A model with its generated functions compiled to native code (``source``: their LLVM IR)."""
 
     model: Model
-    module: ModuleType
+    native: _native.NativeCode
     source: str
+    n_derived: int  # length of the table q of parameter-only terms (at least 1)
+
+    def listing(self) -> str:
+        """The generated functions as readable Python: what ``source`` computes."""
+        return generate_listing(self.model)
 
     @property
     def species_names(self) -> list[str]:
@@ -329,6 +301,38 @@ def _read_only(a: np.ndarray) -> np.ndarray:
 
 
 _by_model: dict[int, CompiledModel] = {}
+_by_structure: dict[str, tuple[str, int]] = {}
+# what the generated code depends on besides the model's structure: the generator itself
+_GENERATOR = hashlib.sha256(b"".join(Path(__file__).with_name(f).read_bytes() for f in ("_codegen.py", "_native.py"))
+                            + Path(parse_formula.__code__.co_filename).read_bytes()).hexdigest()[:12]
+
+
+def structure_key(model: Model) -> str:
+    """A digest of what the generated code depends on: names and order of species and parameters,
+    expressions, reactions, observables — not values, units or provenance — and the generator."""
+    structure = (
+        [s.name for s in model.species], [p.name for p in model.parameters],
+        [(e.name, e.formula) for e in model.expressions],
+        [(r.reactants, r.products, r.rate) for r in model.reactions], list(model.observables), _GENERATOR,
+    )
+    return hashlib.sha256(json.dumps(structure).encode()).hexdigest()[:24]
+
+
+def _structure_source(model: Model) -> tuple[str, int]:
+    """(IR, length of q) of the model's structure: sympy runs once per structure, ever (disk cache)."""
+    key = structure_key(model)
+    if key in _by_structure:
+        return _by_structure[key]
+    path = cache_dir() / f"structure_{key}.json"
+    try:
+        entry = json.loads(path.read_text())
+        hit = (entry["source"], int(entry["n_derived"]))
+    except (OSError, ValueError, KeyError):
+        generated = _generate(model)
+        hit = (_source(generated), max(1, len(generated.derived)))
+        write_text_atomic(path, json.dumps({"source": hit[0], "n_derived": hit[1]}))
+    _by_structure[key] = hit
+    return hit
 
 
 def compile_model(model: Model) -> CompiledModel:
@@ -338,8 +342,8 @@ def compile_model(model: Model) -> CompiledModel:
     if hit is not None and hit.model == model:
         return hit
     model.validate()
-    source = generate_source(model)
-    compiled = CompiledModel(model, _load(source), source)
+    source, n_derived = _structure_source(model)
+    compiled = CompiledModel(model, _native.load(source, cache_dir()), source, n_derived)
     if len(_by_model) > 256:
         _by_model.clear()
     _by_model[key] = compiled

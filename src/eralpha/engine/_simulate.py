@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import InputError, SolverError, UnknownNameError
 from ..model._core import Model
 from ..resources import check_memory
-from ._codegen import CompiledModel, compile_model
+from ._codegen import CompiledModel, compile_model, kernel
 from ._plausibility import check_plausible
 
 __all__ = ["SolverOptions", "Event", "SimulationResult", "simulate"]
@@ -183,7 +183,7 @@ def simulate(
     """
     cm = model if isinstance(model, CompiledModel) else compile_model(model)
     m = cm.model
-    times = np.asarray(times, dtype=float)
+    times = np.array(times, dtype=float)  # a fresh C-contiguous copy: one kernel signature, whatever is passed
     if times.ndim != 1 or len(times) == 0:
         raise InputError("times must be a non-empty 1-D sequence of hours", field="times")
     if np.any(np.diff(times) < 0):
@@ -223,8 +223,8 @@ def simulate(
     status = np.zeros(B, dtype=np.int64)
     fail_t = np.full(B, np.nan)
     steps = np.zeros(B, dtype=np.int64)
-    _solve_members(cm.module.solve_range, B, (
-        Y0, P, t0, times, ev_t, ev_kind, ev_index, ev_val,
+    _solve_members(kernel().solve_range, B, (
+        cm.native.addresses, cm.n_derived, Y0, P, t0, times, ev_t, ev_kind, ev_index, ev_val,
         options.rtol, options.atol, options.initial_step, options.max_steps,
         states, obs, status, fail_t, steps,
     ))
