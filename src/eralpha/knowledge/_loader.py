@@ -38,6 +38,7 @@ ENTITY_KINDS: dict[str, tuple[str, type[BaseModel]]] = {
     "published": ("published.yaml", PublishedResult),
 }
 PK_FILE = "pk.yaml"  # optional: {compound: {species: PKModel fields}}, merged into Compound.pk
+CELL_BIOLOGY_FILE = "cell_biology.yaml"  # optional: {parameter: Value} of the cell-cycle / signalling modules
 
 
 def _lookup_key(name: str) -> str:
@@ -151,6 +152,16 @@ def _read_published(path: Path) -> dict[str, PublishedResult]:
     return results
 
 
+def _read_values(path: Path) -> dict[str, Value]:
+    """A flat file mapping ``parameter name: {value, unit, kind, source, note}``."""
+    raw = _read_yaml(path)
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise InputError(f"the top level is a {type(raw).__name__}", file=str(path), valid="a mapping of parameter -> value")
+    return {str(k): _validate(Value, body, file=path, prefix=str(k)) for k, body in raw.items()}
+
+
 def _merge_pk(path: Path, compounds: dict[str, Compound]) -> dict[str, Compound]:
     raw = _read_yaml(path)
     if raw is None:
@@ -241,6 +252,7 @@ class KnowledgeBase:
     assay_systems: dict[str, AssaySystem]
     published: dict[str, PublishedResult]
     data_dir: Path
+    cell_biology: dict[str, Value] = field(default_factory=dict)
     _index: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -293,6 +305,12 @@ class KnowledgeBase:
     def published_result(self, result_id: str) -> PublishedResult:
         return self._get("published", result_id)
 
+    def cell_parameter(self, name: str) -> Value:
+        """A parameter of the cell-cycle / signalling modules (``cell_biology.yaml``)."""
+        if name not in self.cell_biology:
+            raise UnknownNameError("cell-biology parameter", name, self.cell_biology, file=str(self.data_dir / CELL_BIOLOGY_FILE))
+        return self.cell_biology[name]
+
     def find(self, name: str) -> tuple[str, Any]:
         """Any entity by name: returns ``(kind, object)`` with kind one of :data:`ENTITY_KINDS`."""
         key = _lookup_key(name)
@@ -312,6 +330,9 @@ class KnowledgeBase:
                         dict(entity_kind=kind, entity=name, field=path, value=v.value, low=v.low, high=v.high,
                              unit=v.unit, kind=v.kind, source=v.source, note=v.note)
                     )
+        for name, v in self.cell_biology.items():
+            rows.append(dict(entity_kind="cell_biology", entity=name, field="value", value=v.value, low=v.low, high=v.high,
+                             unit=v.unit, kind=v.kind, source=v.source, note=v.note))
         columns = ["entity_kind", "entity", "field", "value", "low", "high", "unit", "kind", "source", "note"]
         return pd.DataFrame(rows, columns=columns)
 
@@ -334,6 +355,7 @@ def _load(data_dir: Path) -> KnowledgeBase:
         assay_systems=loaded["assay_system"],
         published=loaded["published"],
         data_dir=data_dir,
+        cell_biology=_read_values(data_dir / CELL_BIOLOGY_FILE) if (data_dir / CELL_BIOLOGY_FILE).exists() else {},
     )
     _check_references(kb, data_dir)
     return kb
