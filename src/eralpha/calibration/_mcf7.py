@@ -18,7 +18,9 @@ confluent day-14 control dishes (README), the long-term-treated cell lines of th
 states), AZD1775 (WEE1 is not in the model).
 
 **Objective.** Log-normal counting and plating noise: residual = (ln model fold − ln observed fold) / σ,
-one per dish, σ common (its maximum-likelihood value is the RMS of the log residuals). Free parameters
+one per dish, σ common (its maximum-likelihood value is the RMS of the log residuals); each experiment is
+weighted equally (a dish's residual is divided by √(its experiment's dishes / mean dishes per experiment)),
+because experiments differ in passage, density and batch more than dishes within one do. Free parameters
 are fitted on a log scale inside bounds with ``scipy.optimize.least_squares`` (trust-region reflective)
 from several starts drawn (Latin hypercube, seeded) inside the bounds; every objective evaluation is one
 batched engine call (the forward-difference Jacobian too: one call with every perturbed parameter set).
@@ -53,6 +55,8 @@ HELD_BACK = ("E2020_abema500_7d", "constant_palbo_4week")
 FREE_PARAMETERS: dict[str, tuple[float, float]] = {
     "mu_max": (0.015, 0.08),
     "K_pRb": (0.15, 0.8),
+    "n_pRb": (2.0, 8.0),
+    "k_arrest": (0.005, 0.5),
     "cdk_cellular_shift": (1.0, 100.0),
     "k_senescence": (1e-4, 0.05),
     "k_CDK2_adapt": (1e-4, 0.05),
@@ -140,7 +144,7 @@ class MCF7TimecourseCalibration:
 
     n_starts: int = 3
     seed: int = 20250
-    max_nfev: int = 60
+    max_nfev: int = 50
     parameters: tuple[str, ...] = tuple(FREE_PARAMETERS)
     data_dir: str | None = None
     data_: pd.DataFrame | None = field(default=None, repr=False)
@@ -224,14 +228,18 @@ class MCF7TimecourseCalibration:
             lhs = qmc.LatinHypercube(d=len(names), seed=self.seed).random(self.n_starts - 1)
             starts += list(lo + lhs * (hi - lo))
         h = 1e-3
+        # every experiment weighs the same whatever its number of dishes (experiments differ in batch, passage
+        # and density more than dishes within one): residual / sqrt(dishes in its experiment)
+        n_exp = cal["experiment"].nunique()
+        weight = 1.0 / np.sqrt(cal.groupby("experiment")["fold"].transform("size").to_numpy() * n_exp / len(cal))
 
         def fun(x):
-            return self._log_residuals(cal, dict(zip(names, np.exp(x)[:, None])), 1)[0]
+            return weight * self._log_residuals(cal, dict(zip(names, np.exp(x)[:, None])), 1)[0]
 
         def jac(x):  # forward differences, every perturbed set in one batched call
             X = np.repeat(x[None, :], len(x) + 1, axis=0)
             X[1:] += np.eye(len(x)) * h
-            r = self._log_residuals(cal, {n: np.exp(X[:, i]) for i, n in enumerate(names)}, len(x) + 1)
+            r = weight[None, :] * self._log_residuals(cal, {n: np.exp(X[:, i]) for i, n in enumerate(names)}, len(x) + 1)
             return ((r[1:] - r[0]) / h).T
 
         runs = []
@@ -248,7 +256,7 @@ class MCF7TimecourseCalibration:
         self.starts_ = pd.DataFrame([{"start": k, "sse": s, **({n: float(np.exp(v)) for n, v in zip(names, r.x)} if np.isfinite(s) else {})}
                                      for s, k, r in runs])
         self.params_ = {n: float(np.exp(v)) for n, v in zip(names, best.x)}
-        self.sigma_ = float(np.sqrt(np.mean(best.fun ** 2)))
+        self.sigma_ = float(np.sqrt(np.mean((best.fun / weight) ** 2)))  # unweighted RMS of the ln residuals
         # approximate standard errors on the log scale from the Gauss-Newton Hessian
         J = best.jac
         try:

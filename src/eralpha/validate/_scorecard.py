@@ -70,13 +70,20 @@ def _xenograft_rows() -> list[dict]:
     return xenograft_scorecard_rows(replicates=XENOGRAFT_REPLICATES)
 
 
+def _timecourse_rows() -> list[dict]:
+    from ..calibration import timecourse_scorecard_rows
+
+    return timecourse_scorecard_rows()
+
+
 #: replicate virtual studies per xenograft claim (a claim passes when >= 80% of them are significant)
 XENOGRAFT_REPLICATES = 200
 
 
 def extra_sources() -> dict[str, Callable[[], list[dict]]]:
     """Scorecard rows that come from whole layers rather than one scenario file."""
-    return {"pk-and-oestrogen": _pk_rows, "xenograft-replicate-studies": _xenograft_rows}
+    return {"pk-and-oestrogen": _pk_rows, "xenograft-replicate-studies": _xenograft_rows,
+            "invitro-mcf7-timecourses": _timecourse_rows}
 
 
 def collect_scorecard(
