@@ -103,3 +103,11 @@ def test_network_diagram_is_generated_from_the_declaration(model):
     assert ("S6K_activity", "IRS") in edges  # the feedback is drawn because the rate law uses it
     text = to_mermaid(model)
     assert text.startswith("flowchart LR") and "subgraph cell_cycle" in text
+
+
+def test_pi3k_akt_mtor_inhibitors_act_on_their_own_nodes():
+    m = assemble_cell_model(cell_line="MCF7", inhibitors=("alpelisib", "capivasertib", "everolimus"))
+    formula = {e.name: e.formula for e in m.expressions}
+    assert "IC50_alpelisib_PI3Ka" in formula["PI3K_activity"]
+    assert "IC50_capivasertib_AKT1" in formula["AKT_activity"]
+    assert "IC50_everolimus_mTORC1" in formula["mTORC1_activity"]
