@@ -55,7 +55,7 @@ HELD_BACK = ("E2020_abema500_7d", "constant_palbo_4week")
 FREE_PARAMETERS: dict[str, tuple[float, float]] = {
     "mu_max": (0.015, 0.08),
     "K_pRb": (0.15, 0.8),
-    "n_pRb": (2.0, 8.0),
+    "n_pRb": (4.0, 8.0),  # at least the switch-like 4 (Yao 2008): shallower switches leak vehicle cells into arrest
     "k_arrest": (0.005, 0.5),
     "cdk_cellular_shift": (1.0, 100.0),
     "k_senescence": (1e-4, 0.05),

@@ -53,8 +53,10 @@ class InVivo:
     """In-vivo constants of the virtual lab, each with its provenance (units in the Value)."""
 
     proliferation_scale: Value = _v(
-        0.44, "1", "assumption (this work): in-vivo cycling is slower than in culture (nutrient, oxygen limits)",
-        "multiplies the cell model's mu_max in vivo; with cell_loss_rate gives vehicle MCF7 MIND tumours a doubling of ~1 week")
+        0.64, "1", "assumption (this work): in-vivo cycling is slower than in culture (nutrient, oxygen limits)",
+        "multiplies the cell model's mu_max in vivo; with cell_loss_rate gives vehicle MCF7 MIND tumours a doubling of ~1 week. "
+        "0.64 keeps the in-vivo maximal division rate at ~0.0154/h (formerly 0.44 x 0.035/h) now that mu_max is fitted to "
+        "the He et al. 2025 MCF7 counts (0.024/h); rescale it when mu_max is refitted")
     cell_loss_rate: Value = _v(
         0.0067, "1/h", "seed 003_a63f80b31cf65195.txt (MCF-7Ca tumours regress on letrozole) with a ~65 % cell-loss factor "
         "at full growth, the usual range for xenografts (Steel, Growth Kinetics of Tumours, 1977)",

@@ -24,7 +24,8 @@ Fates (fractions of the viable ``cells``; c = 1 − a − s cycling)::
     cycling  → arrested    k_arrest · (1 − E2F_switch)
     arrested → cycling     k_release · E2F_switch
     arrested → senescent   k_senescence          irreversible exit after prolonged arrest
-    death: every cell death_rate; arrested cells + apoptosis_arrested; every cell + apoptosis_CDK2_block ·
+    death: cycling and arrested cells death_rate (senescent cells × senescent_death_share: they resist
+           apoptosis); arrested cells + apoptosis_arrested; every cell + apoptosis_CDK2_block ·
            (drug-inhibited share of CDK2)  (abemaciclib's cytotoxicity)
 
 ``cells`` stays the total viable count (what a Coulter counter, a luminescence image or a caliper sees),
@@ -116,14 +117,14 @@ def cell_cycle_module(ctx) -> Model:
 def fate_module(ctx) -> Model:
     mod = "fate"
     params = tuple(kb_param(n, mod) for n in ("mu_max", "k_arrest", "k_release", "k_senescence", "death_rate",
-                                             "apoptosis_arrested", "apoptosis_CDK2_block", "capacity"))
+                                             "apoptosis_arrested", "apoptosis_CDK2_block", "senescent_death_share", "capacity"))
     exprs = (
         Expression("frac_cycling", "1 - frac_arrested - frac_senescent", "1", "cycling share of viable cells", mod),
         Expression("proliferation_rate", "mu_max * E2F_switch * frac_cycling", "1/h", "divisions per viable cell", mod),
         Expression("drug_apoptosis", "apoptosis_CDK2_block * (1 - CDK2_drug_share)", "1/h",
                    "apoptosis from drug inhibition of CDK2 (abemaciclib)", mod),
-        Expression("loss_rate", "death_rate + drug_apoptosis + apoptosis_arrested * frac_arrested", "1/h",
-                   "deaths per viable cell", mod),
+        Expression("loss_rate", "death_rate * (1 - (1 - senescent_death_share) * frac_senescent) + drug_apoptosis"
+                   " + apoptosis_arrested * frac_arrested", "1/h", "deaths per viable cell (senescent cells resist apoptosis)", mod),
         Expression("net_growth_rate", "proliferation_rate * (1 - cells / capacity) - loss_rate", "1/h", "d log(cells)/dt", mod),
         Expression("arrest_flux", "k_arrest * (1 - E2F_switch) * frac_cycling - k_release * E2F_switch * frac_arrested", "1/h",
                    "net cycling → G1-arrest transfer (fraction of viable cells per hour)", mod),
@@ -139,7 +140,8 @@ def fate_module(ctx) -> Model:
                  "arrest_flux - k_senescence * frac_arrested - (death_rate + drug_apoptosis + apoptosis_arrested) * frac_arrested"
                  " - frac_arrested * net_growth_rate", mod, "G1 arrest, release, senescence and death of arrested cells"),
         Reaction("senesce_cells", (), (("frac_senescent", 1),),
-                 "k_senescence * frac_arrested - (death_rate + drug_apoptosis) * frac_senescent - frac_senescent * net_growth_rate",
+                 "k_senescence * frac_arrested - (death_rate * senescent_death_share + drug_apoptosis) * frac_senescent"
+                 " - frac_senescent * net_growth_rate",
                  mod, "irreversible senescence after prolonged arrest"),
     )
     return Model(species=species, parameters=params, expressions=exprs, reactions=reactions)
