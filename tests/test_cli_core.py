@@ -63,18 +63,17 @@ KNOWN_FAILURES = {
     "growing slowly; seed 001's regression was in a PDX",
     "wt_elacestrant": "elacestrant's ERα affinity is a binding IC50 (48 nM) and its mouse dose an assumption",
     # virtual trials (docs/trials.md, 'What the mechanism lacks'): predictions the current biology misses
-    "trial.elaine1.pfs_median_laso": "heterozygous Y537S/D538G clones keep ~95 % of their proliferation at lasofoxifene's "
-    "free exposure (~0.8 nM with the assumed fu 0.01), so lasofoxifene is no better than fulvestrant",
-    "trial.elaine1.pfs_hr": "as above: the predicted HR is ~1.0, not 0.70",
-    "trial.elaine1.orr_laso": "the cell biology is cytostatic (no apoptosis/senescence): tumours barely regress, no responses",
-    "trial.elaine1.cbr_laso": "lasofoxifene no better than fulvestrant on mutant clones (CBR ~29 %, PI 19-35 %, vs 36.5 %); "
-    "borderline: with another random stream this row passed and the fulvestrant CBR row failed",
-    "trial.elaine2.pfs_median": "lasofoxifene adds little on mutant clones and abemaciclib only slows them: ~5.5 months, not 13",
-    "trial.elaine2.orr": "no regression without apoptosis/senescence in the cell biology",
-    "trial.elaine2.cbr_24wk": "as for the PFS: too little control of mutant clones",
+    "trial.elaine1.pfs_hr": "since lasofoxifene's mutant affinities follow 4-OHT's measured shifts (Y537S x3.7, D538G "
+    "x0.43; knowledge base) instead of a blanket 14-fold loss, the model over-predicts its edge over fulvestrant, whose "
+    "mutant affinity keeps the 14-fold shift: HR ~0.48 (PI 0.32-0.67), not 0.70",
+    "trial.elaine1.pfs_p": "as above: the arms separate too strongly (p ~7e-4, PI to 0.04), not 0.138",
+    "trial.elaine1.orr_laso": "as above, and no measurement of lesion response was used in the selection: ORR ~27 % "
+    "(PI 15-35 %), not 13 %",
+    "trial.elaine2.pfs_median": "abemaciclib only slows mutant clones in the current cell biology (no CDK2/E2F, no "
+    "senescence; issue 9): ~9 months (PI 5.5-11), not 13",
     "trial.ember3.esr1m.pfs_median_imlu": "imlunestrant's human PK is a placeholder (pk.yaml) giving ~3 nM free drug, above "
-    "its Y537S Ki: the model over-predicts its effect (~14 months)",
-    "trial.ember3.esr1m.pfs_hr": "as above: HR ~0.26, not 0.62",
+    "its Y537S Ki: the model over-predicts its effect (~16 months)",
+    "trial.ember3.esr1m.pfs_hr": "as above: HR ~0.29, not 0.62",
     "trial.ember3.combination_vs_imlunestrant_esr1wt": "imlunestrant alone controls most ESR1-wild-type tumours in the model, "
     "so the combination's HR interval crosses 1 at n = 213 per arm",
 }
