@@ -185,3 +185,12 @@ def test_pk_regimen_days_and_body_weight_are_checked(tmp_path, patch, field):
     path.write_text(yaml.safe_dump({**_shipped("pk_palbociclib_human.yaml"), **patch}))
     with pytest.raises(InputError, match=field.replace(".", r"\.")):
         load_pk_scenario(path)
+
+
+
+def test_an_expectation_row_label_that_is_not_a_name():
+    """Found by the long profile: ``expect[0].at.compound`` retyped to a mapping was accepted."""
+    doc = yaml.safe_load((SHIPPED_DIR / "invitro_western_imlunestrant.yaml").read_text())
+    doc["expect"][0]["at"]["compound"] = {"values": [1], "unit": "nM"}
+    with pytest.raises(InputError, match=r"expect\[0\]\.at\.compound"):
+        parse_scenario(doc, file="bad.yaml")

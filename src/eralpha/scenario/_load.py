@@ -201,6 +201,9 @@ def _canonical_expectation(s, e, i: int, lookup, file: str):
         out = dict(keys)
         for key, kind in _AT_KEYS.items():
             value = out.get(key)
+            if value is not None and not isinstance(value, str):  # a row label is a name, never a number or mapping
+                raise InputError(f"expectation '{e.id}' gives {key} as {type(value).__name__} {value!r}", file=file,
+                                 field=f"expect[{i}].{where}.{key}", value=value, valid=f"a {kind.replace('_', ' ')} name")
             if isinstance(value, str):
                 try:
                     out[key] = lookup[kind](value).name
