@@ -194,3 +194,36 @@ def test_an_expectation_row_label_that_is_not_a_name():
     doc["expect"][0]["at"]["compound"] = {"values": [1], "unit": "nM"}
     with pytest.raises(InputError, match=r"expect\[0\]\.at\.compound"):
         parse_scenario(doc, file="bad.yaml")
+
+
+@pytest.mark.parametrize("scenario, change, field", [
+    ("trial_ember3_combination.yaml", lambda d: d["population"]["line"].update({next(iter(d["population"]["line"])): float("nan")}), "population"),
+    ("trial_elaine2.yaml", lambda d: d.update(scans=[]), "scans"),
+    ("trial_elaine1.yaml", lambda d: d["design"].update(follow_up="0 months"), "design.follow_up"),
+    ("trial_elaine1.yaml", lambda d: d["design"].update(follow_up="1e300 months"), "design.follow_up"),
+    ("trial_elaine1.yaml", lambda d: d["arms"].pop(1), "reference"),
+])
+def test_trial_designs_found_by_the_long_profile(scenario, change, field):
+    """Found by the long profile: NaN line probabilities and no scans were tracebacks; a zero or endless
+    follow-up and a missing reference arm gave messages naming no field (or no file)."""
+    from eralpha.trials import load_trial_scenario
+
+    doc = yaml.safe_load((SHIPPED_DIR / scenario).read_text())
+    change(doc)
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        file = Path(tmp) / "bad.yaml"
+        file.write_text(yaml.safe_dump(doc, sort_keys=False))
+        with pytest.raises(InputError) as exc:
+            load_trial_scenario(file)
+    assert exc.value.field == field and str(file) in str(exc.value), str(exc.value)
+
+
+def test_a_xenograft_dosing_interval_of_zero():
+    """Found by the long profile: every: 0 h was a ZeroDivisionError in the study-size guard."""
+    doc = yaml.safe_load((SHIPPED_DIR / "xenograft_pdx_y537s_imlunestrant.yaml").read_text())
+    doc["arms"][-1]["drugs"][0]["every"] = "0 h"
+    with pytest.raises(InputError, match="positive"):
+        parse_scenario(doc, file="bad.yaml")

@@ -71,7 +71,8 @@ class PopulationSpec(_Strict):
 
     @model_validator(mode="after")
     def _line_probabilities(self) -> "PopulationSpec":
-        if not self.line or any(p < 0 for p in self.line.values()) or abs(sum(self.line.values()) - 1) > 1e-6:
+        # written so that NaN fails too (every comparison with NaN is False)
+        if not self.line or not all(p >= 0 for p in self.line.values()) or not abs(sum(self.line.values()) - 1) <= 1e-6:
             raise ValueError(f"line probabilities {self.line} must be >= 0 and sum to 1")
         if any(k < 1 for k in self.line):
             raise ValueError("lines of therapy are numbered from 1")

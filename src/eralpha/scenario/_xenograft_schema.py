@@ -48,6 +48,13 @@ class DrugSpec(_Strict):
     days_off: int = Field(0, ge=0, le=3650)
     start_day: int = Field(1, ge=1, le=3650)
 
+    @field_validator("every")
+    @classmethod
+    def _every(cls, v):
+        if not v > 0:
+            raise ValueError(f"the dosing interval must be positive (got {v:g} h), e.g. '24 h'")
+        return v
+
     @field_validator("dose", mode="before")
     @classmethod
     def _dose(cls, v):

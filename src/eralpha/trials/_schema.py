@@ -118,7 +118,8 @@ class TrialScenario(ScenarioBase):
     arms: list[ArmSpec] = Field(min_length=1)
     reference: str | None = None  # comparator arm (default: the last arm)
     design: DesignSpec = DesignSpec()
-    scans: list[ScanPhase] = Field(default_factory=lambda: [ScanPhase(every=56.0, until=336.0), ScanPhase(every=84.0)])
+    scans: list[ScanPhase] = Field(default_factory=lambda: [ScanPhase(every=56.0, until=336.0), ScanPhase(every=84.0)],
+                                   min_length=1)
     confirm_response: bool = True
     cbr_weeks: float = Field(24.0, gt=0)
     calibration: CalibrationSpec | None = None
@@ -131,19 +132,19 @@ class TrialScenario(ScenarioBase):
     def _consistent(self) -> "TrialScenario":
         names = [a.name for a in self.arms]
         if len(set(names)) != len(names):
-            raise ValueError(f"arm names must be unique (got {names})")
+            raise ValueError(f"arms: arm names must be unique (got {names})")
         if self.reference is not None and self.reference not in names:
-            raise ValueError(f"reference arm '{self.reference}' is not one of the arms {names}")
+            raise ValueError(f"reference: reference arm '{self.reference}' is not one of the arms {names}")
         if self.design.allocation == "paired" and len({a.n for a in self.arms}) > 1:
-            raise ValueError("paired arms give the same patients every arm: give every arm the same n")
+            raise ValueError("arms: paired arms give the same patients every arm: give every arm the same n")
         fu = self.design.follow_up
         start = self.scans[0].every
         if start > fu:
-            raise ValueError(f"the first scan (day {start:g}) is after the end of follow-up (day {fu:g}); "
+            raise ValueError(f"design.follow_up: the first scan (day {start:g}) is after the end of follow-up (day {fu:g}); "
                              "shorten scans[0].every or lengthen design.follow_up")
         for i, ph in enumerate(self.scans[:-1]):
             if ph.until is None:
-                raise ValueError(f"scan phase {i} has no 'until' but is not the last phase")
+                raise ValueError(f"scans[{i}].until: scan phase {i} has no 'until' but is not the last phase")
         for p in self.published:
             for a in ([p.arm] if p.arm else []) + (list(p.comparison) if p.comparison else []):
                 if a not in names:
@@ -184,7 +185,10 @@ def _check_drugs(s: TrialScenario, file: str) -> None:
         except InputError:
             raise InputError(f"{name} has no human PK model in pk.yaml, so a trial cannot dose it", file=file,
                              field=f"{where}.compound", value=name, valid="a compound with a 'human' entry in pk.yaml") from None
-        reg = Regimen.parse(d.regimen, until_day=int(s.design.follow_up) + 1, field=f"{where}.regimen", file=file)
+        try:
+            reg = Regimen.parse(d.regimen, until_day=int(s.design.follow_up) + 1, field=f"{where}.regimen", file=file)
+        except InputError as exc:  # e.g. the memory guard on a follow-up too long to dose: it is the follow-up to change
+            raise exc.anchored(file=file, field="design.follow_up" if exc.field == "until" else None) from None
         if any(e.dose.per_kg for e in reg.events):
             raise InputError("trial doses are absolute (e.g. '500 mg'), not per kg", file=file, field=f"{where}.regimen",
                              value=d.regimen)
