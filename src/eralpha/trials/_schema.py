@@ -141,7 +141,7 @@ class TrialScenario(ScenarioBase):
         start = self.scans[0].every
         if start > fu:
             raise ValueError(f"design.follow_up: the first scan (day {start:g}) is after the end of follow-up (day {fu:g}); "
-                             "valid: a first scan within follow-up — shorten scans[0].every or lengthen design.follow_up")
+                             "the first scan must fall within follow-up: shorten scans[0].every or lengthen design.follow_up")
         for i, ph in enumerate(self.scans[:-1]):
             if ph.until is None:
                 raise ValueError(f"scans[{i}].until: scan phase {i} has no 'until' but is not the last phase")
