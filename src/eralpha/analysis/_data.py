@@ -116,25 +116,18 @@ def numeric_column(
     raw = df[column]
     values = pd.to_numeric(raw, errors="coerce")
     bad = values.isna() & raw.notna() & (raw.astype(str).str.strip() != "")
+
+    def refuse_first(mask: np.ndarray, what: str) -> None:
+        """The first offending cell (file row = index + 2, after the header) named in the error."""
+        i = int(np.flatnonzero(mask)[0])
+        raise InputError(f"row {i + 2}, column '{column}': '{raw.iloc[i]}' is not a {what}", file=source_name(df),
+                         field=column, value=raw.iloc[i], valid=f"{what}s only (leave a cell empty for a missing value)")
+
     if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InputError(
-            f"row {i + 2}, column '{column}': '{raw.iloc[i]}' is not a number",
-            file=source_name(df),
-            field=column,
-            value=raw.iloc[i],
-            valid="numbers only (leave a cell empty for a missing value)",
-        )
+        refuse_first(bad.to_numpy(), "number")
     arr = values.to_numpy(dtype=float)
     if np.isinf(arr).any():  # 'inf', '1e400': no assay reads infinity, and every statistic would turn NaN
-        i = int(np.flatnonzero(np.isinf(arr))[0])
-        raise InputError(
-            f"row {i + 2}, column '{column}': '{raw.iloc[i]}' is not a finite number",
-            file=source_name(df),
-            field=column,
-            value=raw.iloc[i],
-            valid="finite numbers only (leave a cell empty for a missing value)",
-        )
+        refuse_first(np.isinf(arr), "finite number")
     if not allow_missing and np.isnan(arr).any():
         i = int(np.flatnonzero(np.isnan(arr))[0])
         raise InputError(f"row {i + 2}, column '{column}' is empty", file=source_name(df), field=column)
