@@ -1,6 +1,7 @@
 import os
 
 import matplotlib
+import pytest
 from hypothesis import HealthCheck, settings
 
 matplotlib.use("Agg")
@@ -17,3 +18,20 @@ settings.register_profile("long", max_examples=600, deadline=None, derandomize=T
                           print_blob=True)
 settings.register_profile("default", parent=settings.get_profile("ci"))
 settings.load_profile(os.environ.get("ERALPHA_HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run the eralpha CLI in-process: ``code, out, err = cli("fit", "dose-response", ...)``."""
+    from eralpha.cli import main
+
+    def run(*argv: str) -> tuple[int, str, str]:
+        try:
+            main(list(argv))
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        captured = capsys.readouterr()
+        return code, captured.out, captured.err
+
+    return run

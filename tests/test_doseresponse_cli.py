@@ -9,24 +9,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from eralpha.cli import main
 
 DATA = Path(__file__).parent / "data" / "drc"
 
 
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def test_json_with_shared_limits(capsys, tmp_path):
+def test_json_with_shared_limits(cli, tmp_path):
     png = tmp_path / "salba.png"
-    code, out, err = run(capsys, "fit", "dose-response", str(DATA / "S.alba.csv"), "--dose", "Dose", "--response",
+    code, out, err = cli("fit", "dose-response", str(DATA / "S.alba.csv"), "--dose", "Dose", "--response",
                          "DryMatter", "--group", "Herbicide", "--share", "c,d", "--format", "json",
                          "--plot", str(png), "--potency", "Glyphosate/Bentazone")
     assert code == 0, err
@@ -47,15 +36,15 @@ def test_json_with_shared_limits(capsys, tmp_path):
     assert png.exists() and png.stat().st_size > 5000
 
 
-def test_table_output_and_dropped_rows(capsys, tmp_path):
+def test_table_output_and_dropped_rows(cli, tmp_path):
     d = pd.read_csv(DATA / "ryegrass.csv")
     d.loc[3, "rootl"] = np.nan
     path = tmp_path / "rye.csv"
     d.to_csv(path, index=False)
-    code, out, err = run(capsys, "fit", "dose-response", str(path), "--dose", "conc", "--response", "rootl")
+    code, out, err = cli("fit", "dose-response", str(path), "--dose", "conc", "--response", "rootl")
     assert code == 0, err
     assert "1 row(s) dropped" in out and "converged" in out
-    code, out, _ = run(capsys, "fit", "dose-response", str(path), "--dose", "conc", "--response", "rootl", "--format", "json")
+    code, out, _ = cli("fit", "dose-response", str(path), "--dose", "conc", "--response", "rootl", "--format", "json")
     assert json.loads(out)["dropped_rows"] == {"count": 1, "rows": [5]}
 
 
@@ -71,10 +60,10 @@ def test_table_output_and_dropped_rows(capsys, tmp_path):
         ("conc,resp\n0,1\n1,2\n", ["--dose", "conc", "--response", "resp", "--fixed", "c:0"], "NAME=NUMBER"),
     ],
 )
-def test_bad_input_is_one_clear_line(capsys, tmp_path, content, args, message):
+def test_bad_input_is_one_clear_line(cli, tmp_path, content, args, message):
     path = tmp_path / "plate.csv"
     path.write_text(content)
-    code, out, err = run(capsys, "fit", "dose-response", str(path), *args)
+    code, out, err = cli("fit", "dose-response", str(path), *args)
     assert code == 2
     assert message in " ".join(err.split())
     assert "Traceback" not in err

@@ -17,23 +17,12 @@ import pytest
 import yaml
 from scipy import optimize, stats
 
-from eralpha.cli import main
 from eralpha.errors import InputError, PlausibilityError, ResourceError
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
 EXAMPLES = ROOT / "examples" / "data"
 S_ALBA = Path(__file__).parent / "data" / "drc" / "S.alba.csv"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        main(list(argv))
-        code = 0
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def one_line_error(code: int, err: str, *words: str) -> None:
@@ -112,10 +101,10 @@ def test_salba_finite_profile_bounds_are_where_an_independent_profile_reaches_th
     assert _independent_profile_rss(curve, "e", hi) == pytest.approx(cutoff, rel=1e-4)
 
 
-def test_salba_cli_prints_json_with_the_open_side_explained(capsys):
+def test_salba_cli_prints_json_with_the_open_side_explained(cli):
     import json
 
-    code, out, err = run(capsys, "fit", "dose-response", str(S_ALBA), "--dose", "Dose", "--response", "DryMatter",
+    code, out, err = cli("fit", "dose-response", str(S_ALBA), "--dose", "Dose", "--response", "DryMatter",
                          "--group", "Herbicide", "--format", "json")
     assert code == 0, err
     doc = json.loads(out)
@@ -124,7 +113,7 @@ def test_salba_cli_prints_json_with_the_open_side_explained(capsys):
 
 
 # ------------------------------------------------------------------------- wrong answers with exit 0
-def test_negative_doses_are_refused_everywhere(tmp_path, capsys):
+def test_negative_doses_are_refused_everywhere(cli, tmp_path):
     from eralpha.pk import load_pk_scenario, parse_dose
 
     for bad in ("-10 mg/kg", "-2.5 mg", "nan mg", "inf mg"):
@@ -135,7 +124,7 @@ def test_negative_doses_are_refused_everywhere(tmp_path, capsys):
     with pytest.raises(InputError, match="negative") as exc:
         load_pk_scenario(write_yaml(tmp_path / "neg.yaml", spec))
     assert exc.value.field == "regimen"
-    code, out, err = run(capsys, "translate", "lasofoxifene", "--", "-10 mg/kg sc q24h 5/2")
+    code, out, err = cli("translate", "lasofoxifene", "--", "-10 mg/kg sc q24h 5/2")
     one_line_error(code, err, "-10 mg/kg", "negative", "valid")
     assert out == ""
 
@@ -150,10 +139,10 @@ def test_negative_xenograft_dose_is_an_input_error_not_a_solver_error(tmp_path):
     assert exc.value.field == "arms[1].drugs[0].dose"
 
 
-def test_a_duplicated_csv_header_is_an_error(tmp_path, capsys):
+def test_a_duplicated_csv_header_is_an_error(cli, tmp_path):
     path = tmp_path / "dup.csv"
     path.write_text("compound,conc_nM,conc_nM,viability_pct\nA,0,5,100\nA,1,5,90\nA,10,5,50\nA,100,5,10\nA,1000,5,5\n")
-    code, _, err = run(capsys, "fit", "dose-response", str(path), "--dose", "conc_nM", "--response", "viability_pct")
+    code, _, err = cli("fit", "dose-response", str(path), "--dose", "conc_nM", "--response", "viability_pct")
     one_line_error(code, err, "dup.csv", "conc_nM", "twice", "unique column names")
     blank = tmp_path / "blank.csv"  # unnamed (blank) header cells are not duplicates
     blank.write_text("a,,,b\n1,2,3,4\n")
@@ -162,7 +151,7 @@ def test_a_duplicated_csv_header_is_an_error(tmp_path, capsys):
     assert list(read_table(blank).columns) == ["a", "Unnamed: 1", "Unnamed: 2", "b"]
 
 
-def test_units_are_checked_with_the_registry(capsys):
+def test_units_are_checked_with_the_registry(cli):
     from eralpha.analysis import AromataseAssay
     from eralpha.units import check_unit
 
@@ -173,7 +162,7 @@ def test_units_are_checked_with_the_registry(capsys):
             check_unit(bad, "concentration")
     with pytest.raises(InputError, match="furlong"):
         AromataseAssay("50 nM", "40 nM", concentration_unit="furlong")
-    code, out, err = run(capsys, "fit", "aromatase", str(EXAMPLES / "aromatase_inhibition.csv"), "--substrate", "50 nM",
+    code, out, err = cli("fit", "aromatase", str(EXAMPLES / "aromatase_inhibition.csv"), "--substrate", "50 nM",
                          "--km", "40 nM", "--unit", "furlong")
     one_line_error(code, err, "--unit", "furlong", "nM")
     assert out == ""
@@ -186,20 +175,20 @@ def _western_rows(tmp_path: Path, name: str, edit) -> Path:
     return path
 
 
-def test_western_with_nothing_to_fit_is_an_error(tmp_path, capsys):
+def test_western_with_nothing_to_fit_is_an_error(cli, tmp_path):
     def all_nan(df):
         return df.assign(target=np.nan, loading=np.nan)
 
-    code, _, err = run(capsys, "fit", "western", str(_western_rows(tmp_path, "nan.csv", all_nan)))
+    code, _, err = cli("fit", "western", str(_western_rows(tmp_path, "nan.csv", all_nan)))
     one_line_error(code, err, "nan.csv", "target", "loading")
-    code, _, err = run(capsys, "fit", "western", str(_western_rows(tmp_path, "one.csv", lambda df: df.head(1))))
+    code, _, err = cli("fit", "western", str(_western_rows(tmp_path, "one.csv", lambda df: df.head(1))))
     one_line_error(code, err, "one.csv", "treated", "dose")
 
 
-def test_synergy_with_one_row_is_an_error(tmp_path, capsys):
+def test_synergy_with_one_row_is_an_error(cli, tmp_path):
     path = tmp_path / "one.csv"
     pd.read_csv(EXAMPLES / "synergy_example.csv").head(1).to_csv(path, index=False)
-    code, out, err = run(capsys, "fit", "synergy", str(path), "--response", "viability")
+    code, out, err = cli("fit", "synergy", str(path), "--response", "viability")
     one_line_error(code, err, "one.csv", "combination", "valid")
     assert out == ""
 
@@ -234,25 +223,25 @@ def test_synonyms_are_canonical_in_the_scenario_and_its_expectations(tmp_path):
     assert load_scenario(write_yaml(tmp_path / "x.yaml", xeno)).cell_line == "MCF7-Y537S"
 
 
-def test_validate_only_matching_nothing_lists_the_valid_filters(capsys):
-    code, out, err = run(capsys, "validate", "--only", "nomatch", "--no-report")
+def test_validate_only_matching_nothing_lists_the_valid_filters(cli):
+    code, out, err = cli("validate", "--only", "nomatch", "--no-report")
     one_line_error(code, err, "--only", "nomatch", "invitro_binding_er_ligands", "xenograft-replicate-studies")
     assert out == ""
 
 
 # ------------------------------------------------------------------------- tracebacks
-def test_a_seed_that_is_not_a_number(tmp_path, capsys):
+def test_a_seed_that_is_not_a_number(cli, tmp_path):
     for name in ("pk_letrozole_human.yaml", "invitro_binding_er_ligands.yaml"):
         path = write_yaml(tmp_path / name, scenario(name) | {"seed": "eleven"})
-        code, _, err = run(capsys, "run", str(path), "--runs-dir", str(tmp_path / "runs"))
+        code, _, err = cli("run", str(path), "--runs-dir", str(tmp_path / "runs"))
         one_line_error(code, err, name, "seed", "eleven")
 
 
-def test_running_a_folder_lists_its_scenarios(capsys):
-    code, out, err = run(capsys, "run", str(SCENARIOS))
+def test_running_a_folder_lists_its_scenarios(cli):
+    code, out, err = cli("run", str(SCENARIOS))
     first = sorted(p.name for p in SCENARIOS.glob("*.yaml"))[0]  # the message lists the folder's files in order
     one_line_error(code, err, "directory", f"{len(list(SCENARIOS.glob('*.yaml')))} .yaml files", first)
-    code, out, err = run(capsys, "pk", "simulate", str(SCENARIOS))
+    code, out, err = cli("pk", "simulate", str(SCENARIOS))
     one_line_error(code, err, "directory")
 
 
@@ -262,24 +251,24 @@ def test_running_a_folder_lists_its_scenarios(capsys):
     ["fit", "synergy", str(EXAMPLES / "synergy_example.csv"), "--response", "viability"],
     ["pk", "simulate", str(SCENARIOS / "pk_letrozole_human.yaml")],
 ])
-def test_an_unwritable_plot_is_refused_before_anything_is_computed(capsys, argv):
-    code, out, err = run(capsys, *argv, "--plot", "/nonexistent/x.png")
+def test_an_unwritable_plot_is_refused_before_anything_is_computed(cli, argv):
+    code, out, err = cli(*argv, "--plot", "/nonexistent/x.png")
     one_line_error(code, err, "/nonexistent/x.png", "does not exist")
     assert out == ""  # nothing printed first
 
 
 # ------------------------------------------------------------------------- resource guards
-def test_pk_with_a_hundred_million_subjects_is_refused_before_allocating(tmp_path, capsys):
+def test_pk_with_a_hundred_million_subjects_is_refused_before_allocating(cli, tmp_path):
     path = write_yaml(tmp_path / "big.yaml", scenario("pk_letrozole_human.yaml") | {"subjects": 100_000_000})
     tracemalloc.start()
-    code, out, err = run(capsys, "pk", "simulate", str(path))
+    code, out, err = cli("pk", "simulate", str(path))
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     one_line_error(code, err, "big.yaml", "subjects", "100000000", "--max-memory", "ERALPHA_MAX_MEMORY")
     assert peak < 200e6  # refused from the estimate, not after trying
 
 
-def test_the_memory_limit_can_be_lowered_and_raised(tmp_path, capsys, monkeypatch):
+def test_the_memory_limit_can_be_lowered_and_raised(cli, tmp_path, monkeypatch):
     from eralpha.pk import load_pk_scenario
     from eralpha.resources import max_memory_bytes, memory_limit, parse_bytes
 
@@ -294,7 +283,7 @@ def test_the_memory_limit_can_be_lowered_and_raised(tmp_path, capsys, monkeypatc
     assert exc.value.needed_bytes > exc.value.limit_bytes == 1e6
     with memory_limit("1 GB"):  # what --max-memory does: it wins over the environment
         assert load_pk_scenario(path).run().n_subjects == 200
-    code, _, err = run(capsys, "pk", "simulate", str(path), "--max-memory", "1 MB")
+    code, _, err = cli("pk", "simulate", str(path), "--max-memory", "1 MB")
     one_line_error(code, err, "subjects", "1 MB")
 
 
@@ -325,7 +314,7 @@ def test_a_pk_scenario_of_a_billion_days_is_refused(tmp_path):
         load_pk_scenario(path)
 
 
-def test_a_xenograft_of_a_billion_days_is_refused_before_building_it(tmp_path, capsys):
+def test_a_xenograft_of_a_billion_days_is_refused_before_building_it(cli, tmp_path):
     from eralpha.experiments._xenograft import build_studies
     from eralpha.scenario import load_scenario
 
@@ -338,7 +327,7 @@ def test_a_xenograft_of_a_billion_days_is_refused_before_building_it(tmp_path, c
     with pytest.raises(ResourceError) as exc:  # and by the builder itself, for a scenario made in Python
         build_studies(ok.model_copy(update={"duration": 1e9 * 24.0}))
     assert exc.value.field == "duration"
-    code, _, err = run(capsys, "run", str(path), "--runs-dir", str(tmp_path / "runs"))
+    code, _, err = cli("run", str(path), "--runs-dir", str(tmp_path / "runs"))
     one_line_error(code, err, "long.yaml", "duration", "--max-memory")
 
 
