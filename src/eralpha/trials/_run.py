@@ -30,6 +30,7 @@ from ..errors import InputError
 from ..population import Patients, apply_eligibility, sample_patients
 from ._assess import ArmReads, noise_draws, read_scans
 from ._endpoints import trial_endpoints
+from ._mortality import death_days
 from ._schema import TrialScenario
 from ._simulate import arm_regimen, simulate_arm
 
@@ -137,7 +138,7 @@ def _observed_visits(s: TrialScenario, entry: np.ndarray, pfs_day_full: np.ndarr
 
 
 def _replicate(s: TrialScenario, r: int, seed: int, pool: Patients, reads: dict[str, ArmReads], ns: list[int],
-               rules: RecistRules, bor_cache: dict, bootstrap: bool) -> pd.DataFrame:
+               rules: RecistRules, bor_cache: dict, bootstrap: bool, death_day: np.ndarray) -> pd.DataFrame:
     """One replicate trial. ``bootstrap``: patients drawn with replacement (the pool is smaller than the
     replicates need, so drawing without replacement would understate between-trial variability)."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1000 + r]))
@@ -156,12 +157,15 @@ def _replicate(s: TrialScenario, r: int, seed: int, pool: Patients, reads: dict[
         entry = rng.uniform(0.0, s.design.accrual, total)
     scan_days = reads[arms[0]].scan_days
     first_pd = np.array([reads[arms[a]].first_pd[p] for a, p in zip(arm_idx, who)])
-    pfs_full = np.where(first_pd >= 0, scan_days[np.maximum(first_pd, 0)], np.inf)
-    follow, _ = _observed_visits(s, entry, pfs_full, rng)
-    k = np.searchsorted(scan_days, follow, side="right")  # scans seen before censoring
-    event = (first_pd >= 0) & (first_pd < k)
+    pd_day = np.where(first_pd >= 0, scan_days[np.maximum(first_pd, 0)], np.inf)
+    death = death_day[who]
+    follow, _ = _observed_visits(s, entry, np.minimum(pd_day, death), rng)
+    k = np.searchsorted(scan_days, np.minimum(follow, death), side="right")  # scans seen before censoring or death
+    progressed = (first_pd >= 0) & (first_pd < k)
+    died = ~progressed & (death <= follow)  # death without progression is a PFS event at the day of death
+    event = progressed | died
     last_seen = np.where(k > 0, scan_days[np.maximum(k - 1, 0)], 0.0)
-    pfs = np.where(event, pfs_full, last_seen)
+    pfs = np.where(progressed, pd_day, np.where(died, death, last_seen))
     bor, benefit = [], []
     for a, p, kk in zip(arm_idx, who, k):
         key = (a, int(p), int(kk))
@@ -175,7 +179,7 @@ def _replicate(s: TrialScenario, r: int, seed: int, pool: Patients, reads: dict[
     cov = pool.covariates.iloc[who].reset_index(drop=True)
     table = pd.DataFrame({
         "replicate": r, "pool_patient": who, "arm": np.array(arms)[arm_idx], "entry_months": entry / DAYS_PER_MONTH,
-        "pfs_months": pfs / DAYS_PER_MONTH, "event": event.astype(int), "scans_seen": k,
+        "pfs_months": pfs / DAYS_PER_MONTH, "event": event.astype(int), "death_without_progression": died, "scans_seen": k,
         "measurable": np.array([reads[arms[a]].measurable[p] for a, p in zip(arm_idx, who)]),
         "best_overall_response": bor, "clinical_benefit": benefit,
     })
@@ -223,7 +227,17 @@ def _aggregate(reps: list[dict]) -> dict:
 
 def run_trial(s: TrialScenario, *, replicates: int | None = None, patients_per_arm: int | None = None,
               seed: int | None = None, chunk: int = 4096, progress: bool = False) -> TrialResult:
-    """Run ``replicates`` virtual trials of scenario ``s`` (default: the scenario's own numbers)."""
+    """Run ``replicates`` virtual trials of scenario ``s`` (default: the scenario's own numbers).
+
+    The scenario's ``knowledge_overrides`` hold for the whole run (patient constants included)."""
+    from ..knowledge import knowledge_overrides
+
+    with knowledge_overrides(s.knowledge_overrides, origin=f"scenario {s.name}"):
+        return _run_trial(s, replicates=replicates, patients_per_arm=patients_per_arm, seed=seed, chunk=chunk,
+                          progress=progress)
+
+
+def _run_trial(s: TrialScenario, *, replicates, patients_per_arm, seed, chunk, progress) -> TrialResult:
     from ._calibrate import select_virtual_patients
 
     t0 = time.perf_counter()
@@ -258,8 +272,9 @@ def run_trial(s: TrialScenario, *, replicates: int | None = None, patients_per_a
     arms = [a.name for a in s.arms]
     strata = tuple(s.design.stratify) if s.design.allocation == "randomised" else ()
     reps, tables, cache = [], [], {}
+    death_day = death_days(pool, seed)
     for r in range(R):
-        table = _replicate(s, r, seed, pool, reads, ns, rules, cache, bootstrap=pool.n < R * per_rep)
+        table = _replicate(s, r, seed, pool, reads, ns, rules, cache, bootstrap=pool.n < R * per_rep, death_day=death_day)
         tables.append(table)
         # subgroup HRs for the trial as run (replicate 0); Cox fits per subgroup per replicate are the slow part
         reps.append(trial_endpoints(table, arms, s.reference_arm, strata=strata, subgroups=tuple(s.subgroups) if r == 0 else ()))

@@ -209,8 +209,14 @@ def parse_trial_scenario(data: dict[str, Any], *, file: str = "<scenario>") -> T
         s = TrialScenario.model_validate(data)
     except ValidationError as exc:
         raise scenario_error(exc, file=file, unknown_field=("field in a 'trial' scenario", list(TrialScenario.model_fields))) from None
-    _check_drugs(s, file)
-    _check_eligibility(s, file)
+    from ..knowledge import knowledge_overrides
+
+    try:
+        with knowledge_overrides(s.knowledge_overrides, origin=f"scenario {s.name}"):  # a bad key fails here
+            _check_drugs(s, file)
+            _check_eligibility(s, file)  # the population as the overrides make it
+    except InputError as exc:
+        raise exc.anchored(file=file) from None
     return s
 
 
