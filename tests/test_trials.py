@@ -288,3 +288,33 @@ def test_misspelled_knowledge_override_names_file_and_field():
     with pytest.raises(InputError) as exc:
         parse_trial_scenario(_spec(knowledge_overrides={"human_potential_doubling_tim": 20}), file="t.yaml")
     assert exc.value.file == "t.yaml" and "knowledge_overrides.human_potential_doubling_tim" in exc.value.field
+
+
+def test_investigators_choice_arm_gives_each_regimen_its_share():
+    fulv = SMALL["arms"][1]["drugs"]
+    exe = [{"compound": "exemestane", "regimen": "25 mg oral q24h"}]
+    soc = {"name": "standard", "n": 12, "choice": [{"name": "fulvestrant", "share": 0.5, "drugs": fulv},
+                                                   {"name": "exemestane", "share": 0.5, "drugs": exe}]}
+    s = parse_trial_scenario(_spec(arms=[SMALL["arms"][0], soc], reference="standard", replicates=1, pool=40))
+    t = run_trial(s).patients
+    got = t.loc[t["arm"] == "standard", "treatment"]
+    assert set(got) == {"fulvestrant", "exemestane"}
+    assert (t.loc[t["arm"] == "lasofoxifene", "treatment"] == "lasofoxifene").all()
+    # same seed -> same choices
+    assert run_trial(s).patients["treatment"].tolist() == t["treatment"].tolist()
+
+
+def test_choice_shares_must_sum_to_one_and_exclude_drugs():
+    fulv = SMALL["arms"][1]["drugs"]
+    bad = {"name": "standard", "n": 12, "choice": [{"name": "a", "share": 0.5, "drugs": fulv},
+                                                   {"name": "b", "share": 0.2, "drugs": fulv}]}
+    with pytest.raises(InputError, match="sum to 0.7"):
+        parse_trial_scenario(_spec(arms=[SMALL["arms"][0], bad], reference="standard"), file="t.yaml")
+    both = {**bad, "choice": bad["choice"][:1], "drugs": fulv}
+    with pytest.raises(InputError, match="both drugs and choice"):
+        parse_trial_scenario(_spec(arms=[SMALL["arms"][0], both], reference="standard"), file="t.yaml")
+    misspelt = {"name": "standard", "n": 12, "choice": [{"name": "a", "share": 1.0,
+                                                          "drugs": [{"compound": "exemestan", "regimen": "25 mg oral q24h"}]}]}
+    with pytest.raises(UnknownNameError) as exc:
+        parse_trial_scenario(_spec(arms=[SMALL["arms"][0], misspelt], reference="standard"), file="t.yaml")
+    assert exc.value.field == "arms[1].choice[0].drugs[0].compound"

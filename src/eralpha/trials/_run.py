@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import time
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -261,13 +262,19 @@ def _run_trial(s: TrialScenario, *, replicates, patients_per_arm, seed, chunk, p
     else:
         pool, cal_reads = eligible_patients(s, pool_n, rng_pop), None
     noise = noise_draws(pool, len(scan_days) + 1, seed)
+    treatment: dict[str, np.ndarray] = {}  # arm -> the regimen (choice name) each pool patient is given
     for a in s.arms:
-        reg = arm_regimen(a.name, a.drugs, s.design.follow_up)
-        if cal_reads is not None and _same_regimen(a.drugs, s.calibration.drugs):
-            reads[a.name] = cal_reads
-            continue
-        traj = simulate_arm(reg, pool, days, seed=seed, chunk=chunk, progress=bar.advance)
-        reads[a.name] = read_scans(pool, traj, scan_days, noise)
+        parts = []
+        for name, _, drugs in a.options:
+            if cal_reads is not None and _same_regimen(drugs, s.calibration.drugs):
+                parts.append(cal_reads)
+                continue
+            traj = simulate_arm(arm_regimen(name, drugs, s.design.follow_up), pool, days, seed=seed, chunk=chunk,
+                                progress=bar.advance)
+            parts.append(read_scans(pool, traj, scan_days, noise))
+        which = _investigators_choice(a, pool, seed)
+        reads[a.name] = parts[0] if len(parts) == 1 else _chosen_reads(parts, which)
+        treatment[a.name] = np.array([name for name, _, _ in a.options])[which]
     rules = RecistRules(confirm=s.confirm_response, cbr_days=s.cbr_weeks * 7.0)
     arms = [a.name for a in s.arms]
     strata = tuple(s.design.stratify) if s.design.allocation == "randomised" else ()
@@ -275,6 +282,7 @@ def _run_trial(s: TrialScenario, *, replicates, patients_per_arm, seed, chunk, p
     death_day = death_days(pool, seed)
     for r in range(R):
         table = _replicate(s, r, seed, pool, reads, ns, rules, cache, bootstrap=pool.n < R * per_rep, death_day=death_day)
+        table["treatment"] = [treatment[a][p] for a, p in zip(table["arm"], table["pool_patient"])]
         tables.append(table)
         # subgroup HRs for the trial as run (replicate 0); Cox fits per subgroup per replicate are the slow part
         reps.append(trial_endpoints(table, arms, s.reference_arm, strata=strata, subgroups=tuple(s.subgroups) if r == 0 else ()))
@@ -290,6 +298,29 @@ def _run_trial(s: TrialScenario, *, replicates, patients_per_arm, seed, chunk, p
                      "all_patients": pd.concat(tables, ignore_index=True)}
     bar.close()
     return result
+
+
+def _investigators_choice(arm, pool: Patients, seed: int) -> np.ndarray:
+    """Index into ``arm.options`` of the regimen each pool patient is given (all 0 for a plain arm): drawn
+    with the choice's shares from a stream keyed by the seed, the arm's name and the patient's uid."""
+    shares = np.array([share for _, share, _ in arm.options])
+    if shares.size == 1:
+        return np.zeros(pool.n, dtype=int)
+    uid = pool.covariates["uid"].to_numpy(int)
+    u = np.random.default_rng(np.random.SeedSequence([seed, 6, zlib.crc32(arm.name.encode())])).random(int(uid.max()) + 1)[uid]
+    return np.minimum(np.searchsorted(np.cumsum(shares), u, side="right"), shares.size - 1)
+
+
+def _chosen_reads(parts: list[ArmReads], which: np.ndarray) -> ArmReads:
+    """One arm's reads where patient p's come from ``parts[which[p]]`` (the regimen it was given)."""
+    rows = np.arange(which.size)
+
+    def pick(field_name: str) -> np.ndarray:
+        return np.stack([getattr(p, field_name) for p in parts])[which, rows]
+
+    return ArmReads(scan_days=parts[0].scan_days, sums=pick("sums"), responses=pick("responses"),
+                    pct_change=pick("pct_change"), measurable=pick("measurable"), first_pd=pick("first_pd"),
+                    burden=pick("burden"))
 
 
 def _same_regimen(a, b) -> bool:
