@@ -318,3 +318,16 @@ def test_choice_shares_must_sum_to_one_and_exclude_drugs():
     with pytest.raises(UnknownNameError) as exc:
         parse_trial_scenario(_spec(arms=[SMALL["arms"][0], misspelt], reference="standard"), file="t.yaml")
     assert exc.value.field == "arms[1].choice[0].drugs[0].compound"
+
+
+@pytest.mark.parametrize("name", ["trial_letrozole_palbociclib_first_line", "trial_fulvestrant_pi3k_mtor_pik3ca"])
+def test_yaml_only_trials_with_cdk46_and_pi3k_mtor_inhibitors_run(name):
+    from eralpha.scenario import load_scenario
+    from eralpha.scenario._load import SHIPPED_DIR
+
+    s = load_scenario(SHIPPED_DIR / f"{name}.yaml")
+    r = run_trial(s, replicates=1, patients_per_arm=20)
+    for arm in r.endpoints["arms"].values():
+        assert set(ARM_KEYS) <= set(arm) and arm["n"] == 20 and 0 <= arm["orr"] <= 1
+    for comp in r.endpoints["comparisons"].values():
+        assert set(COMPARISON_KEYS) <= set(comp) and comp["hr"] > 0
