@@ -63,17 +63,19 @@ KNOWN_FAILURES = {
     "growing slowly; seed 001's regression was in a PDX",
     "wt_elacestrant": "elacestrant's ERα affinity is a binding IC50 (48 nM) and its mouse dose an assumption",
     # virtual trials (docs/trials.md, 'What the mechanism lacks'): predictions the current biology misses
-    "trial.elaine1.pfs_hr": "since lasofoxifene's mutant affinities follow 4-OHT's measured shifts (Y537S x3.7, D538G "
-    "x0.43; knowledge base) instead of a blanket 14-fold loss, the model over-predicts its edge over fulvestrant, whose "
-    "mutant affinity keeps the 14-fold shift: HR ~0.48 (PI 0.32-0.67), not 0.70",
-    "trial.elaine1.pfs_p": "as above: the arms separate too strongly (p ~7e-4, PI to 0.04), not 0.138",
-    "trial.elaine1.orr_laso": "as above, and no measurement of lesion response was used in the selection: ORR ~27 % "
-    "(PI 15-35 %), not 13 %",
-    "trial.elaine2.pfs_median": "abemaciclib only slows mutant clones in the current cell biology (no CDK2/E2F, no "
-    "senescence; issue 9): ~9 months (PI 5.5-11), not 13",
-    "trial.ember3.esr1m.pfs_median_imlu": "imlunestrant's human PK is a placeholder (pk.yaml) giving ~3 nM free drug, above "
-    "its Y537S Ki: the model over-predicts its effect (~16 months)",
-    "trial.ember3.esr1m.pfs_hr": "as above: HR ~0.29, not 0.62",
+    "trial.elaine1.pfs_hr": "the HR is set by D538G patients: lasofoxifene's assumed D538G affinity (4-OHT's x0.43 shift, "
+    "tighter than WT) controls D538G tumours (median not reached) while fulvestrant's calibrated 14-fold loss leaves them "
+    "~5.5 months; Y537S tumours progress by the first scan on both. HR ~0.45 (PI 0.25-0.63), not 0.70",
+    "trial.elaine1.pfs_p": "as above: the arms separate too strongly (p ~4e-4, PI to 0.03), not 0.138",
+    "trial.elaine1.orr_laso": "as above (D538G lesions shrink on lasofoxifene, ORR 44 % in them), and no lesion response "
+    "was used in the selection: ORR ~27 % (PI 18-43 %), not 13 %",
+    "trial.elaine1.cbr_laso": "as above: CBR ~47 % (PI 41-62 %), not 36.5 %; the row sits at the interval's edge and "
+    "swaps with the random stream",
+    "trial.elaine2.orr": "Y537S and polyclonal patients (KB ESR1 variant shares) respond little to lasofoxifene + "
+    "abemaciclib (ORR 7 % / 0 %): ORR ~40 % (PI 18-53 %), not 56 %; at the interval's edge",
+    "trial.ember3.esr1m.pfs_median_imlu": "imlunestrant's human PK is a placeholder (pk.yaml; the label's numbers were not "
+    "retrievable here) giving ~3 nM free drug, at its Y537S Ki: the model over-predicts its effect (~15 months)",
+    "trial.ember3.esr1m.pfs_hr": "as above: HR ~0.32, not 0.62",
     "trial.ember3.combination_vs_imlunestrant_esr1wt": "imlunestrant alone controls most ESR1-wild-type tumours in the model, "
     "so the combination's HR interval crosses 1 at n = 213 per arm",
 }

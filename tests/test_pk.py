@@ -264,3 +264,14 @@ def test_oestrogen_letrozole_beats_anastrozole_and_recovers_after_washout():
     df = simulate_oestrogen("letrozole", reg, np.arange(0, 60 * 24, 1.0))
     e2 = df.set_index("time_h")["e2_rel"]
     assert e2.loc[13 * 24] < 0.1 and e2.iloc[-1] > 0.9  # suppression, then recovery after washout
+
+
+def test_exemestane_irreversible_inactivation_holds_the_measured_whole_body_inhibition():
+    from eralpha.knowledge import load_knowledge
+    from eralpha.pk import oestrogen_suppression
+
+    measured = load_knowledge().compound("exemestane").pk["human"].exposure["aromatisation_inhibition"]
+    ex = oestrogen_suppression("exemestane")
+    assert ex["aromatisation_inhibition"] == pytest.approx(measured.value)
+    # residual E2 = aromatase-dependent share left + the aromatase-independent floor: between letrozole and none
+    assert oestrogen_suppression("letrozole")["e2_residual"] < ex["e2_residual"] < 0.2

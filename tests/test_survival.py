@@ -142,3 +142,30 @@ def test_cli_survival_json_and_error(tmp_path, capsys):
         main(["fit", "survival", str(path), "--event", "sttus", "--arm", "x"])
     assert exc.value.code == 2
     assert "did you mean 'status'" in capsys.readouterr().err
+
+
+def _two_group_logrank_by_hand(df: pd.DataFrame, strata: str | None) -> float:
+    """(O - E)^2 / V for the second group, O - E and the hypergeometric V summed over strata (Mantel 1966)."""
+    groups = sorted(df["x"].unique())
+    o_e = v = 0.0
+    for _, s in (df.groupby(strata) if strata else [(None, df)]):
+        for t in np.unique(s.loc[s["status"] == 1, "time"]):
+            at_risk = s[s["time"] >= t]
+            n, n1 = len(at_risk), int((at_risk["x"] == groups[1]).sum())
+            died = at_risk[(at_risk["time"] == t) & (at_risk["status"] == 1)]
+            d, d1 = len(died), int((died["x"] == groups[1]).sum())
+            o_e += d1 - d * n1 / n
+            v += d * (n1 / n) * (1 - n1 / n) * (n - d) / (n - 1) if n > 1 else 0.0
+    return o_e**2 / v
+
+
+def test_stratified_logrank_sums_over_strata():
+    # a stratum that both shortens survival and is over-represented in one arm: the stratified test
+    # (R survdiff(... + strata(s))) removes what the unstratified one attributes to the arm
+    df = AML.assign(s=["a", "b"] * 11 + ["a"])
+    fit = SurvivalAnalysis(time="time", event="status", arm="x", strata=("s",)).fit(df)
+    assert fit.logrank_["chi2"] == pytest.approx(_two_group_logrank_by_hand(df, "s"), rel=1e-9)
+    assert fit.logrank_["df"] == 1
+    plain = SurvivalAnalysis(time="time", event="status", arm="x").fit(df)
+    assert plain.logrank_["chi2"] == pytest.approx(_two_group_logrank_by_hand(df, None), rel=1e-9)
+    assert fit.logrank_["chi2"] != pytest.approx(plain.logrank_["chi2"], rel=1e-3)

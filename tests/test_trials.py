@@ -207,6 +207,42 @@ def test_population_constants_have_provenance():
     v = population_values()
     assert set(v["kind"]) <= {"measured", "calibrated", "assumed"}
     assert (v["source"].str.len() > 10).all()
+    assert {"potential_doubling_time", "background_mortality_60"} <= set(v.loc[v.section == "human", "name"])
+
+
+def test_patient_constants_are_knowledge_base_parameters_and_overridable():
+    from eralpha.knowledge import knowledge_overrides, load_knowledge
+    from eralpha.population import human, population_value
+
+    kb = load_knowledge()
+    assert human("potential_doubling_time") == kb.parameter("human_potential_doubling_time")
+    assert population_value("site_bone").module == "population"
+    with knowledge_overrides({"human_potential_doubling_time": 30.0, "population_lesions_mean": 5}):
+        assert human("potential_doubling_time").value == 30.0 and human("potential_doubling_time").kind == "assumed"
+        assert population_value("lesions_mean").value == 5
+    assert human("potential_doubling_time").value == kb.parameter("human_potential_doubling_time").value
+
+
+def test_trial_scenario_knowledge_overrides_reach_the_patients():
+    # far more lesions per patient (a population constant) shows in the trial as run
+    base = run_trial(parse_trial_scenario(_spec(replicates=1))).pool.covariates["n_lesions"].mean()
+    more = run_trial(parse_trial_scenario(_spec(replicates=1, knowledge_overrides={"population_lesions_mean": 8})))
+    assert more.pool.covariates["n_lesions"].mean() > base + 3
+
+
+def test_background_death_is_a_pfs_event_rising_with_age():
+    from eralpha.trials._mortality import death_hazard_per_day
+
+    h = death_hazard_per_day(np.array([60.0, 68.0]))
+    assert h[1] / h[0] == pytest.approx(2.0)  # Gompertz doubling every 8 years (knowledge base)
+    # a tenfold higher background mortality (override) makes deaths without progression common and PFS events
+    spec = _spec(replicates=1, knowledge_overrides={"human_background_mortality_60": 3.0})
+    t = run_trial(parse_trial_scenario(spec)).patients
+    died = t["death_without_progression"].to_numpy()
+    assert died.sum() >= 3
+    assert (t.loc[died, "event"] == 1).all()
+    # death is at its own day, not on the scan grid
+    assert not np.isin(np.round(t.loc[died, "pfs_months"] * 30.4375, 6), [56.0, 112.0, 168.0]).all()
 
 
 def test_every_shipped_trial_scenario_parses():
@@ -246,3 +282,52 @@ def test_dose_reduction_lowers_exposure_for_the_reduced_share():
     assert np.allclose(c_full[:, :4], c_red[:, :4])  # the same patients' PK before the reduction
     assert np.all(c_red[:, -1] < 0.6 * c_full[:, -1])  # half the dose at steady state
     assert np.all(c_hold[:, 6] < c_full[:, 6])  # days 43-49 fall in the hold
+
+
+def test_misspelled_knowledge_override_names_file_and_field():
+    with pytest.raises(InputError) as exc:
+        parse_trial_scenario(_spec(knowledge_overrides={"human_potential_doubling_tim": 20}), file="t.yaml")
+    assert exc.value.file == "t.yaml" and "knowledge_overrides.human_potential_doubling_tim" in exc.value.field
+
+
+def test_investigators_choice_arm_gives_each_regimen_its_share():
+    fulv = SMALL["arms"][1]["drugs"]
+    exe = [{"compound": "exemestane", "regimen": "25 mg oral q24h"}]
+    soc = {"name": "standard", "n": 12, "choice": [{"name": "fulvestrant", "share": 0.5, "drugs": fulv},
+                                                   {"name": "exemestane", "share": 0.5, "drugs": exe}]}
+    s = parse_trial_scenario(_spec(arms=[SMALL["arms"][0], soc], reference="standard", replicates=1, pool=40))
+    t = run_trial(s).patients
+    got = t.loc[t["arm"] == "standard", "treatment"]
+    assert set(got) == {"fulvestrant", "exemestane"}
+    assert (t.loc[t["arm"] == "lasofoxifene", "treatment"] == "lasofoxifene").all()
+    # same seed -> same choices
+    assert run_trial(s).patients["treatment"].tolist() == t["treatment"].tolist()
+
+
+def test_choice_shares_must_sum_to_one_and_exclude_drugs():
+    fulv = SMALL["arms"][1]["drugs"]
+    bad = {"name": "standard", "n": 12, "choice": [{"name": "a", "share": 0.5, "drugs": fulv},
+                                                   {"name": "b", "share": 0.2, "drugs": fulv}]}
+    with pytest.raises(InputError, match="sum to 0.7"):
+        parse_trial_scenario(_spec(arms=[SMALL["arms"][0], bad], reference="standard"), file="t.yaml")
+    both = {**bad, "choice": bad["choice"][:1], "drugs": fulv}
+    with pytest.raises(InputError, match="both drugs and choice"):
+        parse_trial_scenario(_spec(arms=[SMALL["arms"][0], both], reference="standard"), file="t.yaml")
+    misspelt = {"name": "standard", "n": 12, "choice": [{"name": "a", "share": 1.0,
+                                                          "drugs": [{"compound": "exemestan", "regimen": "25 mg oral q24h"}]}]}
+    with pytest.raises(UnknownNameError) as exc:
+        parse_trial_scenario(_spec(arms=[SMALL["arms"][0], misspelt], reference="standard"), file="t.yaml")
+    assert exc.value.field == "arms[1].choice[0].drugs[0].compound"
+
+
+@pytest.mark.parametrize("name", ["trial_letrozole_palbociclib_first_line", "trial_fulvestrant_pi3k_mtor_pik3ca"])
+def test_yaml_only_trials_with_cdk46_and_pi3k_mtor_inhibitors_run(name):
+    from eralpha.scenario import load_scenario
+    from eralpha.scenario._load import SHIPPED_DIR
+
+    s = load_scenario(SHIPPED_DIR / f"{name}.yaml")
+    r = run_trial(s, replicates=1, patients_per_arm=20)
+    for arm in r.endpoints["arms"].values():
+        assert set(ARM_KEYS) <= set(arm) and arm["n"] == 20 and 0 <= arm["orr"] <= 1
+    for comp in r.endpoints["comparisons"].values():
+        assert set(COMPARISON_KEYS) <= set(comp) and comp["hr"] > 0

@@ -15,7 +15,9 @@ radioimmunoassay floor). Total-body aromatisation inhibition (Geisler's isotope 
 
 The in-vivo Ki is the seed-003 MCF-7Ca (aromatase-transfected intact cells) IC50 times ONE factor shared by
 letrozole and anastrozole, calibrated to anastrozole's 97.3 % (Geisler 2002); letrozole's > 99 % is then a
-prediction. r_E2 and r_E1S are calibrated to letrozole's residual E2 and E1S (Dixon 2008); anastrozole's
+prediction. Exemestane inactivates aromatase irreversibly (mechanism-based), so no competitive Ki applies:
+while it is dosed, a(t) = 1 − its measured whole-body aromatisation inhibition (pk.yaml exposure
+``aromatisation_inhibition``, Geisler 1998). r_E2 and r_E1S are calibrated to letrozole's residual E2 and E1S (Dixon 2008); anastrozole's
 residuals are then predictions.
 """
 
@@ -75,6 +77,18 @@ def in_vivo_ki(compound: str) -> float:
     return AROMATASE_IC50_MCF7CA[name].value * IN_VIVO_KI_FACTOR.value
 
 
+def _aromatase_activity(compound: str, free_nM: np.ndarray) -> np.ndarray:
+    """Aromatase activity left at free plasma concentration ``free_nM``: competitive (1 / (1 + I/Ki)), or,
+    for an irreversible inactivator with a measured whole-body inhibition, that inhibition once dosed."""
+    from ._data import pk_model
+
+    name = resolve_compound(compound)
+    measured = pk_model(name, "human").exposure.get("aromatisation_inhibition")
+    if name not in AROMATASE_IC50_MCF7CA and measured is not None:
+        return np.where(free_nM > 0.0, 1.0 - measured.value, 1.0)
+    return 1.0 / (1.0 + free_nM / in_vivo_ki(compound))
+
+
 def _relax(x: np.ndarray, target: np.ndarray, k: float, dt: float) -> np.ndarray:
     # exact step of dx/dt = k (target - x) with target held over dt
     return target + (x - target) * np.exp(-k * dt)
@@ -93,7 +107,7 @@ def simulate_oestrogen(compound: str, regimen: Regimen, times: np.ndarray, subje
                          valid="e.g. numpy.arange(0, 24 * 42, 0.5)")
     pk = simulate_pk(compound, "human", regimen, times, subjects=subjects, seed=seed)
     free = pk.concentrations["free_nM"].to_numpy().reshape(pk.n_subjects, times.size)
-    activity = 1.0 / (1.0 + free / in_vivo_ki(compound))
+    activity = _aromatase_activity(compound, free)
     k = {n: np.log(2) / getattr(physiology, f"{n}_half_life").value for n in ("e1", "e2", "e1s")}
     r2, r1s = physiology.e2_residual.value, physiology.e1s_residual.value
     e1 = np.ones(pk.n_subjects)

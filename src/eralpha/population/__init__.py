@@ -4,8 +4,9 @@
     patients = sample_patients(PopulationSpec(esr1_mutant=1.0), 500, numpy.random.default_rng(1))
     patients.covariates, patients.lesions        # one row per patient / per lesion (clone shares f_*)
 
-Constants (human scaling, covariate distributions) live in knowledge/data/population.yaml with
-their sources and kinds; ``population_values()`` lists them.
+Constants (human scaling, covariate distributions) are knowledge-base parameters
+(knowledge/data/parameters/patient.yaml: ``human_*``, ``population_*``) with their sources and kinds;
+``population_values()`` lists them.
 """
 
 from ._constants import human, population_value, population_values

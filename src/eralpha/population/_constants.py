@@ -1,55 +1,37 @@
-"""The virtual patient's sourced constants (knowledge/data/population.yaml), as :class:`Value` objects."""
+"""The virtual patient's sourced constants, read through the knowledge base (``parameters/patient.yaml``).
+
+They are ordinary knowledge-base parameters, so the kind check, ``eralpha kb list``, docs/knowledge.md
+and a scenario's ``knowledge_overrides:`` (``human_potential_doubling_time: 20``) cover them.
+"""
 
 from __future__ import annotations
 
-import functools
+from ..knowledge import load_knowledge
+from ..knowledge._schema import ModelParameter
 
-import yaml
+__all__ = ["human", "population_value", "population_values", "HUMAN_PREFIX", "POPULATION_PREFIX"]
 
-from ..errors import InputError
-from ..knowledge._loader import DATA_DIR
-from ..knowledge._schema import Value
-
-__all__ = ["human", "population_value", "POPULATION_FILE", "population_values"]
-
-POPULATION_FILE = DATA_DIR / "population.yaml"
+HUMAN_PREFIX, POPULATION_PREFIX = "human_", "population_"
 
 
-@functools.lru_cache(maxsize=1)
-def _load() -> dict[str, dict[str, Value]]:
-    raw = yaml.safe_load(POPULATION_FILE.read_text(encoding="utf-8"))
-    out: dict[str, dict[str, Value]] = {}
-    for section, entries in raw.items():
-        out[section] = {}
-        for name, fields in entries.items():
-            try:
-                out[section][name] = Value(**fields)
-            except Exception as exc:  # pydantic: name the entry
-                raise InputError(f"invalid value ({exc})".splitlines()[0], file=str(POPULATION_FILE),
-                                 field=f"{section}.{name}") from None
-    return out
+def human(name: str) -> ModelParameter:
+    """A human-scaling constant: knowledge-base parameter ``human_<name>`` (module ``patient``)."""
+    return load_knowledge().parameter(HUMAN_PREFIX + name)
 
 
-def human(name: str) -> Value:
-    """A human-scaling constant (section ``human``)."""
-    return _get("human", name)
-
-
-def population_value(name: str) -> Value:
-    """A population (covariate) constant (section ``population``)."""
-    return _get("population", name)
-
-
-def _get(section: str, name: str) -> Value:
-    entries = _load()[section]
-    if name not in entries:
-        raise InputError(f"no '{name}' in {section}", file=str(POPULATION_FILE), field=section, valid=", ".join(entries))
-    return entries[name]
+def population_value(name: str) -> ModelParameter:
+    """A population (covariate) constant: knowledge-base parameter ``population_<name>``."""
+    return load_knowledge().parameter(POPULATION_PREFIX + name)
 
 
 def population_values():
-    """Every constant as one table (section, name, value, low, high, unit, kind, source, note)."""
+    """Every patient and population constant as one table (section, name, value, low, high, unit, kind, source, note)."""
     import pandas as pd
 
-    rows = [dict(section=s, name=n, **v.model_dump()) for s, entries in _load().items() for n, v in entries.items()]
+    rows = []
+    for key, p in load_knowledge().parameters.items():
+        for section, prefix in (("human", HUMAN_PREFIX), ("population", POPULATION_PREFIX)):
+            if key.startswith(prefix):
+                rows.append(dict(section=section, name=key[len(prefix):], parameter=key,
+                                 **p.model_dump(exclude={"module", "description"})))
     return pd.DataFrame(rows)

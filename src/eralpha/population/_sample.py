@@ -25,7 +25,6 @@ __all__ = ["Patients", "sample_patients", "CLONE_TYPES", "clone_type", "apply_el
 
 #: (ESR1 allele, CDK4/6-inhibitor resistant) of every clone type, in column order.
 CLONE_TYPES: tuple[tuple[str, bool], ...] = tuple((v, r) for v in ("WT", "Y537S", "D538G") for r in (False, True))
-_LESION_LOGIT_SD = 0.7  # lesion-to-lesion scatter of clone shares (logit scale); assumption, see docs/trials.md
 
 
 def clone_type(variant: str, resistant: bool) -> str:
@@ -163,8 +162,9 @@ def sample_patients(spec: PopulationSpec, n: int, rng: np.random.Generator, *, p
     new_lesion_e = rng.exponential(1.0, n)  # the patient's own threshold of the new-lesion cumulative hazard
 
     # ---- clone shares per lesion (patient share scattered per lesion on the logit scale) ---------
-    m_l = np.where(mut_frac[pid] > 0, _expit(_logit(mut_frac[pid]) + rng.normal(0, _LESION_LOGIT_SD, L)), 0.0)
-    r_l = np.where(res_frac[pid] > 0, _expit(_logit(res_frac[pid]) + rng.normal(0, _LESION_LOGIT_SD, L)), 0.0)
+    sd_l = pv("lesion_logit_sd").value
+    m_l = np.where(mut_frac[pid] > 0, _expit(_logit(mut_frac[pid]) + rng.normal(0, sd_l, L)), 0.0)
+    r_l = np.where(res_frac[pid] > 0, _expit(_logit(res_frac[pid]) + rng.normal(0, sd_l, L)), 0.0)
     var_l = variant[pid]
     y_of_mut = np.where(var_l == "Y537S", 1.0, np.where(var_l == "D538G", 0.0, rng.uniform(0.2, 0.8, L)))
     allele = {"WT": 1 - m_l, "Y537S": m_l * y_of_mut, "D538G": m_l * (1 - y_of_mut)}

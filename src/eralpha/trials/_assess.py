@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis._recist import classify_sums
+from ..knowledge import load_knowledge
 from ..population import CLONE_TYPES, Patients, human
 from ._simulate import ArmTrajectories
 
@@ -76,7 +77,7 @@ def read_scans(patients: Patients, traj: ArmTrajectories, scan_days: np.ndarray,
     at = np.searchsorted(days, np.concatenate([[0.0], scan_days]))
     if not np.allclose(days[at], np.concatenate([[0.0], scan_days])):
         raise ValueError("scan days must be among the simulated days")
-    rho = human("cells_per_mm3").value
+    rho = load_knowledge().parameter("cells_per_mm3").value  # the tumour model's own density
     pid = les["patient"].to_numpy()
     brain = (les["site"] == "brain").to_numpy()
     n0 = np.pi / 6.0 * les["diameter_mm"].to_numpy() ** 3 * rho  # cells at baseline

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import time
+import zlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,6 +31,7 @@ from ..errors import InputError
 from ..population import Patients, apply_eligibility, sample_patients
 from ._assess import ArmReads, noise_draws, read_scans
 from ._endpoints import trial_endpoints
+from ._mortality import death_days
 from ._schema import TrialScenario
 from ._simulate import arm_regimen, simulate_arm
 
@@ -137,7 +139,7 @@ def _observed_visits(s: TrialScenario, entry: np.ndarray, pfs_day_full: np.ndarr
 
 
 def _replicate(s: TrialScenario, r: int, seed: int, pool: Patients, reads: dict[str, ArmReads], ns: list[int],
-               rules: RecistRules, bor_cache: dict, bootstrap: bool) -> pd.DataFrame:
+               rules: RecistRules, bor_cache: dict, bootstrap: bool, death_day: np.ndarray) -> pd.DataFrame:
     """One replicate trial. ``bootstrap``: patients drawn with replacement (the pool is smaller than the
     replicates need, so drawing without replacement would understate between-trial variability)."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 1000 + r]))
@@ -156,12 +158,15 @@ def _replicate(s: TrialScenario, r: int, seed: int, pool: Patients, reads: dict[
         entry = rng.uniform(0.0, s.design.accrual, total)
     scan_days = reads[arms[0]].scan_days
     first_pd = np.array([reads[arms[a]].first_pd[p] for a, p in zip(arm_idx, who)])
-    pfs_full = np.where(first_pd >= 0, scan_days[np.maximum(first_pd, 0)], np.inf)
-    follow, _ = _observed_visits(s, entry, pfs_full, rng)
-    k = np.searchsorted(scan_days, follow, side="right")  # scans seen before censoring
-    event = (first_pd >= 0) & (first_pd < k)
+    pd_day = np.where(first_pd >= 0, scan_days[np.maximum(first_pd, 0)], np.inf)
+    death = death_day[who]
+    follow, _ = _observed_visits(s, entry, np.minimum(pd_day, death), rng)
+    k = np.searchsorted(scan_days, np.minimum(follow, death), side="right")  # scans seen before censoring or death
+    progressed = (first_pd >= 0) & (first_pd < k)
+    died = ~progressed & (death <= follow)  # death without progression is a PFS event at the day of death
+    event = progressed | died
     last_seen = np.where(k > 0, scan_days[np.maximum(k - 1, 0)], 0.0)
-    pfs = np.where(event, pfs_full, last_seen)
+    pfs = np.where(progressed, pd_day, np.where(died, death, last_seen))
     bor, benefit = [], []
     for a, p, kk in zip(arm_idx, who, k):
         key = (a, int(p), int(kk))
@@ -175,7 +180,7 @@ def _replicate(s: TrialScenario, r: int, seed: int, pool: Patients, reads: dict[
     cov = pool.covariates.iloc[who].reset_index(drop=True)
     table = pd.DataFrame({
         "replicate": r, "pool_patient": who, "arm": np.array(arms)[arm_idx], "entry_months": entry / DAYS_PER_MONTH,
-        "pfs_months": pfs / DAYS_PER_MONTH, "event": event.astype(int), "scans_seen": k,
+        "pfs_months": pfs / DAYS_PER_MONTH, "event": event.astype(int), "death_without_progression": died, "scans_seen": k,
         "measurable": np.array([reads[arms[a]].measurable[p] for a, p in zip(arm_idx, who)]),
         "best_overall_response": bor, "clinical_benefit": benefit,
     })
@@ -223,7 +228,17 @@ def _aggregate(reps: list[dict]) -> dict:
 
 def run_trial(s: TrialScenario, *, replicates: int | None = None, patients_per_arm: int | None = None,
               seed: int | None = None, chunk: int = 4096, progress: bool = False) -> TrialResult:
-    """Run ``replicates`` virtual trials of scenario ``s`` (default: the scenario's own numbers)."""
+    """Run ``replicates`` virtual trials of scenario ``s`` (default: the scenario's own numbers).
+
+    The scenario's ``knowledge_overrides`` hold for the whole run (patient constants included)."""
+    from ..knowledge import knowledge_overrides
+
+    with knowledge_overrides(s.knowledge_overrides, origin=f"scenario {s.name}"):
+        return _run_trial(s, replicates=replicates, patients_per_arm=patients_per_arm, seed=seed, chunk=chunk,
+                          progress=progress)
+
+
+def _run_trial(s: TrialScenario, *, replicates, patients_per_arm, seed, chunk, progress) -> TrialResult:
     from ._calibrate import select_virtual_patients
 
     t0 = time.perf_counter()
@@ -247,19 +262,27 @@ def run_trial(s: TrialScenario, *, replicates: int | None = None, patients_per_a
     else:
         pool, cal_reads = eligible_patients(s, pool_n, rng_pop), None
     noise = noise_draws(pool, len(scan_days) + 1, seed)
+    treatment: dict[str, np.ndarray] = {}  # arm -> the regimen (choice name) each pool patient is given
     for a in s.arms:
-        reg = arm_regimen(a.name, a.drugs, s.design.follow_up)
-        if cal_reads is not None and _same_regimen(a.drugs, s.calibration.drugs):
-            reads[a.name] = cal_reads
-            continue
-        traj = simulate_arm(reg, pool, days, seed=seed, chunk=chunk, progress=bar.advance)
-        reads[a.name] = read_scans(pool, traj, scan_days, noise)
+        parts = []
+        for name, _, drugs in a.options:
+            if cal_reads is not None and _same_regimen(drugs, s.calibration.drugs):
+                parts.append(cal_reads)
+                continue
+            traj = simulate_arm(arm_regimen(name, drugs, s.design.follow_up), pool, days, seed=seed, chunk=chunk,
+                                progress=bar.advance)
+            parts.append(read_scans(pool, traj, scan_days, noise))
+        which = _investigators_choice(a, pool, seed)
+        reads[a.name] = parts[0] if len(parts) == 1 else _chosen_reads(parts, which)
+        treatment[a.name] = np.array([name for name, _, _ in a.options])[which]
     rules = RecistRules(confirm=s.confirm_response, cbr_days=s.cbr_weeks * 7.0)
     arms = [a.name for a in s.arms]
     strata = tuple(s.design.stratify) if s.design.allocation == "randomised" else ()
     reps, tables, cache = [], [], {}
+    death_day = death_days(pool, seed)
     for r in range(R):
-        table = _replicate(s, r, seed, pool, reads, ns, rules, cache, bootstrap=pool.n < R * per_rep)
+        table = _replicate(s, r, seed, pool, reads, ns, rules, cache, bootstrap=pool.n < R * per_rep, death_day=death_day)
+        table["treatment"] = [treatment[a][p] for a, p in zip(table["arm"], table["pool_patient"])]
         tables.append(table)
         # subgroup HRs for the trial as run (replicate 0); Cox fits per subgroup per replicate are the slow part
         reps.append(trial_endpoints(table, arms, s.reference_arm, strata=strata, subgroups=tuple(s.subgroups) if r == 0 else ()))
@@ -275,6 +298,29 @@ def run_trial(s: TrialScenario, *, replicates: int | None = None, patients_per_a
                      "all_patients": pd.concat(tables, ignore_index=True)}
     bar.close()
     return result
+
+
+def _investigators_choice(arm, pool: Patients, seed: int) -> np.ndarray:
+    """Index into ``arm.options`` of the regimen each pool patient is given (all 0 for a plain arm): drawn
+    with the choice's shares from a stream keyed by the seed, the arm's name and the patient's uid."""
+    shares = np.array([share for _, share, _ in arm.options])
+    if shares.size == 1:
+        return np.zeros(pool.n, dtype=int)
+    uid = pool.covariates["uid"].to_numpy(int)
+    u = np.random.default_rng(np.random.SeedSequence([seed, 6, zlib.crc32(arm.name.encode())])).random(int(uid.max()) + 1)[uid]
+    return np.minimum(np.searchsorted(np.cumsum(shares), u, side="right"), shares.size - 1)
+
+
+def _chosen_reads(parts: list[ArmReads], which: np.ndarray) -> ArmReads:
+    """One arm's reads where patient p's come from ``parts[which[p]]`` (the regimen it was given)."""
+    rows = np.arange(which.size)
+
+    def pick(field_name: str) -> np.ndarray:
+        return np.stack([getattr(p, field_name) for p in parts])[which, rows]
+
+    return ArmReads(scan_days=parts[0].scan_days, sums=pick("sums"), responses=pick("responses"),
+                    pct_change=pick("pct_change"), measurable=pick("measurable"), first_pd=pick("first_pd"),
+                    burden=pick("burden"))
 
 
 def _same_regimen(a, b) -> bool:

@@ -18,7 +18,7 @@ from ..population import Eligibility, PopulationSpec
 from ..scenario._fields import to_unit
 from ..scenario._schema import ScenarioBase, _Strict
 
-__all__ = ["TrialScenario", "ArmSpec", "DrugSpec", "DesignSpec", "ScanPhase", "CalibrationSpec", "PublishedRow",
+__all__ = ["TrialScenario", "ArmSpec", "ChoiceSpec", "DrugSpec", "DesignSpec", "ScanPhase", "CalibrationSpec", "PublishedRow",
            "parse_trial_scenario", "load_trial_scenario", "ENDPOINTS", "SUBGROUPS"]
 
 Days = Annotated[float, BeforeValidator(lambda v: to_unit(v, "day"))]
@@ -44,9 +44,21 @@ class DrugSpec(_Strict):
         return self
 
 
+class ChoiceSpec(_Strict):
+    """One regimen of an investigator's-choice arm and the share of the arm's patients given it."""
+
+    name: str = Field(min_length=1)
+    share: float = Field(gt=0, le=1)
+    drugs: list[DrugSpec] = Field(min_length=1)
+
+
 class ArmSpec(_Strict):
+    """An arm: ``drugs`` (one regimen), or ``choice`` (investigator's choice: regimens with the share of
+    patients given each, e.g. EMBER-3's fulvestrant or exemestane)."""
+
     name: str = Field(min_length=1)
     drugs: list[DrugSpec] = Field(default_factory=list)
+    choice: list[ChoiceSpec] = Field(default_factory=list)
     n: int
 
     @field_validator("n", mode="before")
@@ -58,9 +70,26 @@ class ArmSpec(_Strict):
 
     @model_validator(mode="after")
     def _has_regimen(self) -> "ArmSpec":
-        if not self.drugs:
+        if self.drugs and self.choice:
+            raise ValueError(f"arm '{self.name}' gives both drugs and choice: give one regimen (drugs) or an "
+                             "investigator's choice (choice), not both")
+        if not self.drugs and not self.choice:
             raise ValueError(f"arm '{self.name}' has no regimen: give drugs: [{{compound: ..., regimen: '...'}}]")
+        if self.choice:
+            total = sum(c.share for c in self.choice)
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"arm '{self.name}': the shares of choice sum to {total:g}; they must sum to 1")
+            names = [c.name for c in self.choice]
+            if len(set(names)) != len(names):
+                raise ValueError(f"arm '{self.name}': choice names must be unique (got {names})")
         return self
+
+    @property
+    def options(self) -> list[tuple[str, float, list[DrugSpec]]]:
+        """(name, share, drugs) of every regimen the arm gives: one for a plain arm."""
+        if self.choice:
+            return [(c.name, c.share, c.drugs) for c in self.choice]
+        return [(self.name, 1.0, self.drugs)]
 
 
 class ScanPhase(_Strict):
@@ -173,6 +202,8 @@ def _check_drugs(s: TrialScenario, file: str) -> None:
 
     kb = load_knowledge()
     specs = [(f"arms[{i}].drugs[{j}]", d) for i, a in enumerate(s.arms) for j, d in enumerate(a.drugs)]
+    specs += [(f"arms[{i}].choice[{k}].drugs[{j}]", d) for i, a in enumerate(s.arms) for k, c in enumerate(a.choice)
+              for j, d in enumerate(c.drugs)]
     if s.calibration:
         specs += [(f"calibration.drugs[{j}]", d) for j, d in enumerate(s.calibration.drugs)]
     for where, d in specs:
@@ -209,8 +240,14 @@ def parse_trial_scenario(data: dict[str, Any], *, file: str = "<scenario>") -> T
         s = TrialScenario.model_validate(data)
     except ValidationError as exc:
         raise scenario_error(exc, file=file, unknown_field=("field in a 'trial' scenario", list(TrialScenario.model_fields))) from None
-    _check_drugs(s, file)
-    _check_eligibility(s, file)
+    from ..knowledge import knowledge_overrides
+
+    try:
+        with knowledge_overrides(s.knowledge_overrides, origin=f"scenario {s.name}"):  # a bad key fails here
+            _check_drugs(s, file)
+            _check_eligibility(s, file)  # the population as the overrides make it
+    except InputError as exc:
+        raise exc.anchored(file=file) from None
     return s
 
 
