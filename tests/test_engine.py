@@ -52,6 +52,21 @@ def test_events_act_at_exact_times_whatever_the_output_grid():
     np.testing.assert_allclose(res["x"][0], expected, rtol=1e-7, atol=1e-12)
 
 
+def test_events_that_change_nothing_do_not_stop_a_member():
+    """A dose of 0 (an animal of another arm) or a parameter set to its own value costs no restart:
+    that member integrates as if the event were not there, the dosed member exactly as before."""
+    m = Model("bolus", species=(Species("x", 1.0),), parameters=(_p("k", 0.5),), observables=("x",)) + degrade("x", "k")
+    t = np.array([0.0, 10.0])
+    doses = [Event(float(d), "x", np.array([1.0, 0.0]), "add") for d in range(1, 10)]
+    same_k = [Event(float(d) + 0.5, "k", 0.5) for d in range(1, 10)]
+    res = simulate(m, t, events=doses + same_k)
+    plain = simulate(m, t)
+    dosed = simulate(m, t, events=[Event(e.time, "x", 1.0, "add") for e in doses])
+    np.testing.assert_array_equal(res.states[1], plain.states[0])
+    assert res.steps[1] == plain.steps[0] < res.steps[0]
+    np.testing.assert_array_equal(res.states[0], dosed.states[0])
+
+
 def test_batch_equals_single_runs(receptor):
     L = np.logspace(-2, 2, 7)
     t = [0.0, 1.0, 6.0, 24.0]

@@ -107,3 +107,16 @@ def test_reproducible_with_seed_and_humane_endpoint():
     a, b = simulate_studies(s, 2, seed=3), simulate_studies(s, 2, seed=3)
     np.testing.assert_array_equal(np.nan_to_num(a.luminescence), np.nan_to_num(b.luminescence))
     assert np.isnan(a.luminescence[:, -1]).any(), "tumours above the end-point volume are removed"
+
+
+def test_replicate_stages_stop_once_every_claim_is_settled():
+    """Stages of studies stop early only when no further study could move a row across 80 %."""
+    from eralpha.experiments._xenograft import settled
+
+    assert settled(np.zeros(50)) and settled(np.ones(50))  # all significant / none: settled at 50
+    assert not settled(np.r_[np.zeros(43), np.ones(7)])  # 86 % of 50: could still be below 80 %
+    assert not settled(np.r_[np.zeros(170), np.ones(30)])  # 85 % of 200: too close to call
+    s = load_xenograft_scenario(SHIPPED["xenograft_mind_d538g_lasofoxifene"])
+    rows = replicate_claims(s, replicates=4, seed=11, stage=2)
+    # two studies settle nothing at 99.9 %: both stages run, and the row says how it was designed
+    assert all("4 replicate studies (in stages of 2, up to 4" in r["tolerance"] for r in rows)

@@ -281,6 +281,20 @@ def _apply_event(y, p, kind, index, value):
         y[index] *= value
 
 
+@njit(cache=True, error_model="numpy")
+def _is_noop(y, p, kind, index, value):
+    """Does the event leave this member unchanged whatever its state? (A dose of 0 to an animal of
+    another arm, a parameter set to the value it has.) Such events are skipped: no stop, no step-size
+    restart. Parameters change only by events, so ``p`` now is ``p`` at the event's time."""
+    if kind == 0:  # setting a species: depends on the state at the event, not known yet
+        return False
+    if kind == 1:
+        return value == 0.0
+    if kind == 2:
+        return p[index] == value
+    return value == 1.0
+
+
 @njit(nogil=True, cache=True, error_model="numpy")
 def solve_range(lo, hi, fns, n_derived, Y0, P, t0, t_out, ev_t, ev_kind, ev_index, ev_val, rtol, atol, h0, max_steps,
                 states_out, obs_out, status, fail_t, steps_out):
@@ -290,7 +304,8 @@ def solve_range(lo, hi, fns, n_derived, Y0, P, t0, t_out, ev_t, ev_kind, ev_inde
     ``n_derived`` the length of its table q of parameter-only terms.
 
     Events (sorted by time) act at their exact times; an output at an event time shows the state
-    after the event. Each member keeps its own adaptive step. Without the GIL: the caller runs
+    after the event. Events that leave a member unchanged (``_is_noop``) do not stop its integration.
+    Each member keeps its own adaptive step. Without the GIL: the caller runs
     disjoint ranges on several threads (a serial function compiles in a fraction of the time of a
     numba ``prange`` loop, and the caller can balance the load).
     """
@@ -316,6 +331,8 @@ def solve_range(lo, hi, fns, n_derived, Y0, P, t0, t_out, ev_t, ev_kind, ev_inde
         for k in range(T):
             target = t_out[k]
             while True:
+                while ie < n_events and _is_noop(y, p, ev_kind[ie], ev_index[ie], ev_val[b, ie]):
+                    ie += 1
                 # next stop: the next event before (or at) the target, else the target
                 stop = target
                 if ie < n_events and ev_t[ie] <= target:
