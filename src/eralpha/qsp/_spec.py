@@ -31,8 +31,8 @@ class FreeParameter(_Frozen):
     """A parameter to estimate, between ``lower`` and ``upper`` (in the stored unit), log scale by default."""
 
     name: str
-    lower: float = Field(gt=0)
-    upper: float = Field(gt=0)
+    lower: float
+    upper: float
     scale: Literal["log", "linear"] = "log"
     note: str = ""
 
@@ -40,6 +40,8 @@ class FreeParameter(_Frozen):
     def _ordered(self) -> "FreeParameter":
         if not self.lower < self.upper:
             raise ValueError(f"bounds reversed or empty for '{self.name}': lower {self.lower:g} must be below upper {self.upper:g}")
+        if self.scale == "log" and self.lower <= 0:
+            raise ValueError(f"a log-scale parameter needs positive bounds; '{self.name}' has lower {self.lower:g} (or set scale: linear)")
         return self
 
     def to_internal(self, value):
