@@ -3,7 +3,7 @@
 from ._aromatase import run_aromatase, system_ki
 from ._base import ExperimentResult, evaluate_expectations
 from ._binding import run_binding
-from ._cellular import run_cell_conditions, run_hormone_dependence, run_proliferation, run_tissue_selectivity, run_transcription, run_western_blot
+from ._cellular import PRE_EQUILIBRATION_H, condition_model, run_cell_conditions, run_hormone_dependence, run_proliferation, run_tissue_selectivity, run_transcription, run_western_blot
 from ._xenograft import run_xenograft, xenograft_scorecard_rows
 
 RUNNERS = {
@@ -33,6 +33,7 @@ def run_experiment(scenario) -> ExperimentResult:
 
 
 __all__ = [
-    "run_experiment", "RUNNERS", "ExperimentResult", "evaluate_expectations", "run_cell_conditions",
+    "run_experiment", "RUNNERS", "ExperimentResult", "evaluate_expectations", "run_cell_conditions", "condition_model",
+    "PRE_EQUILIBRATION_H",
     "run_binding", "run_aromatase", "run_western_blot", "run_transcription", "run_proliferation", "run_hormone_dependence", "run_xenograft", "xenograft_scorecard_rows", "system_ki",
 ]

@@ -8,7 +8,7 @@ crystal-violet signal ∝ cells (proliferation).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -21,10 +21,17 @@ from ..knowledge import load_knowledge
 from ..model._cell import GENES, assemble_cell_model, conc_param, split_compounds
 from ._base import ExperimentResult, lognormal_noise, metric_rows
 
-__all__ = ["run_cell_conditions", "run_western_blot", "run_transcription", "run_proliferation", "run_hormone_dependence",
+__all__ = ["run_cell_conditions", "condition_model", "PRE_EQUILIBRATION_H", "run_western_blot", "run_transcription", "run_proliferation", "run_hormone_dependence",
            "run_tissue_selectivity", "TISSUE_OF"]
 
 PRE_EQUILIBRATION_H = 300.0
+
+
+def condition_model(cell_line: str, compounds: Sequence[str], tissue: str = "breast"):
+    """The cell model :func:`run_cell_conditions` simulates for these compounds (ER ligands vs inhibitors
+    sorted by the knowledge base), assembled from the knowledge base in force."""
+    ligands, inhibitors = split_compounds(compounds)
+    return assemble_cell_model(cell_line=cell_line, ligands=ligands, inhibitors=inhibitors, tissue=tissue)
 
 
 def run_cell_conditions(
@@ -37,15 +44,18 @@ def run_cell_conditions(
     seeding: float | None = None,
     washout_at: float | None = None,
     tissue: str = "breast",
+    parameters: Mapping[str, object] | None = None,
+    initial: Mapping[str, object] | None = None,
 ) -> SimulationResult:
     """Simulate every row of ``conditions`` (columns = compound names, values = nM) in ``cell_line``.
 
     Oestradiol (scalar or per row) is in the medium throughout; drugs are added at t = 0 and, with
-    ``washout_at``, removed then. Returns the engine's result with ``conditions`` as labels.
+    ``washout_at``, removed then; ``seeding`` (cells, scalar or per row) resets the cell number at t = 0.
+    ``parameters`` / ``initial`` replace model parameters / initial states (a number, or one per row),
+    e.g. a calibration's candidate parameter sets. Returns the engine's result with ``conditions`` as labels.
     """
     compounds = [c for c in conditions.columns]
-    ligands, inhibitors = split_compounds(compounds)
-    model = assemble_cell_model(cell_line=cell_line, ligands=ligands, inhibitors=inhibitors, tissue=tissue)
+    model = condition_model(cell_line, compounds, tissue)
     kb = load_knowledge()
     events = [Event(0.0, conc_param(kb.compound(c).name), conditions[c].to_numpy(float)) for c in compounds]
     if seeding is not None:
@@ -53,7 +63,8 @@ def run_cell_conditions(
     if washout_at is not None:
         events += [Event(washout_at, conc_param(kb.compound(c).name), 0.0) for c in compounds]
     e2 = np.broadcast_to(np.asarray(oestradiol, dtype=float), (len(conditions),))
-    return simulate(model, times, start=-PRE_EQUILIBRATION_H, parameters={"conc_E2": e2, "conc_A4": androstenedione},
+    return simulate(model, times, start=-PRE_EQUILIBRATION_H,
+                    parameters={"conc_E2": e2, "conc_A4": androstenedione, **(parameters or {})}, initial=initial,
                     events=events, labels=conditions.reset_index(drop=True))
 
 
