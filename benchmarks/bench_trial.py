@@ -61,8 +61,7 @@ def main() -> None:
         print(f"    {arm}: median PFS {e['median_pfs_months']:.2f} months, ORR {e['orr']:.3f}, CBR {e['cbr']:.3f}")
 
     # engine alone on one arm, and the members libRoadRunner will reproduce
-    rng = np.random.default_rng(np.random.SeedSequence([s.seed, 1]))
-    patients = eligible_patients(s, n, rng)
+    patients = eligible_patients(s, n, s.seed)
     days = simulation_days(s)
     reg = arm_regimen(s.arms[0].name, s.arms[0].drugs, s.design.follow_up)
     t = time.perf_counter()

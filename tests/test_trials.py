@@ -269,7 +269,7 @@ def test_dose_reduction_lowers_exposure_for_the_reduced_share():
     from eralpha.trials._run import eligible_patients
 
     s = parse_trial_scenario(SMALL)
-    p = eligible_patients(s, 40, np.random.default_rng(2))
+    p = eligible_patients(s, 40, 2)
     edges = exposure_windows(180.0)
     full = arm_regimen("a", [DrugSpec(compound="lasofoxifene", regimen="5 mg oral q24h")], 180.0)
     red = arm_regimen("b", [DrugSpec(compound="lasofoxifene", regimen="5 mg oral q24h", reduce_to="2.5 mg",

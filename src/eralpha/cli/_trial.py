@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from ..store import to_jsonable
-from ._app import FORMAT_OPTION, OutputFormat, console, print_frame, trial_app
+from ._app import FORMAT_OPTION, OutputFormat, console, err_console, print_frame, trial_app
 
 
 @trial_app.command("run")
@@ -20,19 +20,42 @@ def trial_run(
     format: OutputFormat = FORMAT_OPTION,
     runs_dir: Path | None = typer.Option(None, "--runs-dir", help="Runs folder (default ./eralpha-runs or $ERALPHA_RUNS)."),
     no_report: bool = typer.Option(False, "--no-report", help="Do not write the run folder (tables, figures, report.html)."),
+    dask: str | None = typer.Option(None, "--dask", help="Run the chunks on Dask: 'local' (a LocalCluster here) or a scheduler address (tcp://scheduler:8786). Needs eralpha[dask]."),
+    dask_workers: int | None = typer.Option(None, "--dask-workers", help="Workers of --dask local (default: one per core)."),
+    chunk: int | None = typer.Option(None, "--chunk", help="Patients per chunk (one batched solve each; default 2048). Never changes a number."),
+    no_checkpoint: bool = typer.Option(False, "--no-checkpoint", help="Do not keep finished chunks; by default a killed run resumes when the same command is run again."),
 ) -> None:
-    """Enrol virtual patients, treat them per arm, scan per protocol, and report PFS, HR, ORR and CBR."""
+    """Enrol virtual patients, treat them per arm, scan per protocol, and report PFS, HR, ORR and CBR.
+
+    Finished chunks are checkpointed under RUNS_DIR/.checkpoints/ (keyed by scenario, seed and sizes):
+    after a kill, the same command resumes from them; they are removed once the run is written."""
+    from ..engine import make_executor
     from ..scenario import read_yaml
+    from ..store import default_runs_root
     from ..trials import load_trial_scenario, run_trial
+    from ..trials._run import DEFAULT_CHUNK
     from ..trials._scorecard import published_rows
 
     s = load_trial_scenario(scenario)
-    result = run_trial(s, replicates=replicates, patients_per_arm=patients_per_arm, seed=seed,
-                       progress=format == OutputFormat.table)
+    if dask_workers is not None and (dask != "local" or dask_workers < 1):
+        from ..errors import InputError
+
+        raise InputError("--dask-workers needs --dask local and a positive number", field="--dask-workers", value=dask_workers,
+                         valid="a number >= 1, with --dask local")
+    root = None if no_checkpoint else (runs_dir or default_runs_root())
+    with make_executor(dask, workers=dask_workers) as executor:
+        result = run_trial(s, replicates=replicates, patients_per_arm=patients_per_arm, seed=seed,
+                           chunk=chunk or DEFAULT_CHUNK, progress=format == OutputFormat.table, executor=executor,
+                           checkpoint=root)
     rows = published_rows(result) if s.published and patients_per_arm is None else []
     path = None
     if not no_report:
         path = _write_run(result, read_yaml(scenario), scenario, rows, runs_dir)
+    if result.checkpoint is not None:
+        cp = result.checkpoint
+        if cp.loaded:
+            err_console.print(f"resumed from {cp.path}: {cp.loaded} chunks loaded, {cp.saved} computed")
+        cp.remove()  # the run (or the printed result) now holds what the chunks held
     if format == OutputFormat.json:
         out = dict(result.endpoints)
         if path is not None:
@@ -95,4 +118,7 @@ def _write_run(result, spec: dict, path: Path, rows, runs_dir):
         if rows:
             record.add_scorecard(rows)
         record.add_note(f"wall time {result.wall_s:.1f} s; {result.pool.n} virtual patients simulated per arm")
+        if result.checkpoint is not None and result.checkpoint.loaded:
+            record.add_note(f"resumed: {result.checkpoint.loaded} chunks loaded from the checkpoint of a killed run, "
+                            f"{result.checkpoint.saved} computed")
     return record.path

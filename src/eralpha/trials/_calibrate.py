@@ -23,8 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._assess import noise_draws, read_scans
-from ._simulate import arm_regimen, simulate_arm
+from ..engine._streams import member_draws
+from ._simulate import arm_regimen
 
 __all__ = ["select_virtual_patients", "acceptance_weights"]
 
@@ -46,18 +46,20 @@ def acceptance_weights(first_pd: np.ndarray, scan_days: np.ndarray, median_days:
                "effective_sample_size": ess}
 
 
-def select_virtual_patients(s, pool_n: int, rng: np.random.Generator, days: np.ndarray, seed: int, bar):
-    """(virtual-patient pool, calibration report, the pool's control-arm reads)."""
+def select_virtual_patients(s, pool_n: int, seed: int, reads_of):
+    """(virtual-patient pool, calibration report, the pool's control-arm reads).
+
+    ``reads_of(label, arm regimen, patients)`` simulates and reads patients (chunked, anywhere)."""
     from ._run import eligible_patients
 
     cal = s.calibration
-    plausible = eligible_patients(s, cal.plausible, rng, plausible=True)
+    plausible = eligible_patients(s, cal.plausible, seed, plausible=True)
     scan_days = s.scan_days()
     reg = arm_regimen("calibration", cal.drugs, s.design.follow_up)
-    traj = simulate_arm(reg, plausible, days, seed=seed, progress=bar.advance)
-    reads = read_scans(plausible, traj, scan_days, noise_draws(plausible, len(scan_days) + 1, seed))
+    reads = reads_of("calibration", reg, plausible)
     w, diag = acceptance_weights(reads.first_pd, scan_days, cal.median_pfs)
-    u = np.random.default_rng(np.random.SeedSequence([seed, 2])).random(plausible.n)
+    # each plausible patient's acceptance draw is its own (keyed by uid): chunking cannot move it
+    u = member_draws(seed, "vp-acceptance", plausible.covariates["uid"].to_numpy(), lambda rng, n: rng.random(n))
     accepted = np.flatnonzero(u < w / w.max())
     if accepted.size > pool_n:
         accepted = accepted[:pool_n]

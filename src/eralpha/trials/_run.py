@@ -12,8 +12,11 @@
    by drop-out and the data cut-off (calendar or event-driven); BOR from the scans before censoring.
 4. **Endpoints** per replicate (:mod:`._endpoints`) and 95 % prediction intervals across replicates.
 
-Random draws: one explicit seed; every stream (population, PK per drug, reading noise, each
-replicate's design) is spawned from it by name, so thread count and chunk size never change results.
+Random draws: one explicit seed; every stream is keyed by (seed, purpose, member) — the population in
+fixed blocks of candidates, each patient's PK per drug and reading noise by its uid, each replicate's
+design by its index (:mod:`eralpha.engine._streams`) — so chunk size, executor (in-process or Dask),
+worker and thread count never change results. Arms run in chunks of patients (:mod:`._chunks`),
+checkpointed when asked so a killed run resumes.
 """
 
 from __future__ import annotations
@@ -22,22 +25,26 @@ import math
 import time
 import zlib
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..analysis._recist import RecistRules, best_overall_response, clinical_benefit
+from ..engine._streams import STREAM_BLOCK, block_rng
 from ..errors import InputError
 from ..population import Patients, apply_eligibility, sample_patients
-from ._assess import ArmReads, noise_draws, read_scans
+from ._assess import ArmReads
+from ._chunks import simulate_reads
 from ._endpoints import trial_endpoints
 from ._mortality import death_days
 from ._schema import TrialScenario
-from ._simulate import arm_regimen, simulate_arm
+from ._simulate import arm_regimen
 
-__all__ = ["run_trial", "TrialResult", "simulation_days", "eligible_patients", "DAYS_PER_MONTH"]
+__all__ = ["run_trial", "TrialResult", "simulation_days", "eligible_patients", "DAYS_PER_MONTH", "checkpoint_plan"]
 
 DAYS_PER_MONTH = 30.4375
+DEFAULT_CHUNK = 2048  # patients per task: small enough to checkpoint often, large enough to batch well
 
 
 def simulation_days(s: TrialScenario) -> np.ndarray:
@@ -46,21 +53,28 @@ def simulation_days(s: TrialScenario) -> np.ndarray:
     return np.unique(np.concatenate([np.arange(0.0, fu + 1e-9, 14.0), s.scan_days(), [fu]]))
 
 
-def eligible_patients(s: TrialScenario, n: int, rng: np.random.Generator, *, plausible: bool = False) -> Patients:
-    """``n`` eligible patients (sampling more until enough pass the filter)."""
+def eligible_patients(s: TrialScenario, n: int, seed: int, *, plausible: bool = False) -> Patients:
+    """The first ``n`` eligible patients of the population's candidate stream.
+
+    Candidates come in blocks of ``STREAM_BLOCK``, block ``b`` drawn from its own stream
+    (seed, "population" or "plausible", b); a patient's ``uid`` is its candidate index, and keys its
+    own streams (PK, reading noise). So the pool of ``n`` is a prefix of the pool of ``n + 1``, and any
+    block can be drawn alone."""
+    purpose = "plausible" if plausible else "population"
     got: list[Patients] = []
-    have, batch = 0, max(64, 2 * n)
-    for _ in range(200):
-        p = sample_patients(s.population, batch, rng, plausible=plausible)
+    have = 0
+    max_blocks = 200 + 100 * math.ceil(n / STREAM_BLOCK)
+    for b in range(max_blocks):
+        p = sample_patients(s.population, STREAM_BLOCK, block_rng(seed, purpose, b), plausible=plausible)
+        p.covariates["uid"] = b * STREAM_BLOCK + np.arange(p.n)
         keep = apply_eligibility(p, s.eligibility)
         got.append(p.take(keep))
         have += keep.size
         if have >= n:
             break
     else:
-        raise InputError(f"eligibility admits too few patients ({have} of {200 * batch} sampled)", field="eligibility")
+        raise InputError(f"eligibility admits too few patients ({have} of {max_blocks * STREAM_BLOCK} sampled)", field="eligibility")
     out = _concat(got)
-    out.covariates["uid"] = np.arange(out.n)  # a patient's own random streams (PK, reading noise) key on it
     return out.take(np.arange(n))
 
 
@@ -94,6 +108,7 @@ class TrialResult:
     wall_s: float
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     scorecard: list[dict] = field(default_factory=list)
+    checkpoint: object = None  # the ChunkStore of the run (chunks loaded / saved), when checkpointed
 
 
 # ----------------------------------------------------------------------------------------------
@@ -227,18 +242,24 @@ def _aggregate(reps: list[dict]) -> dict:
 
 
 def run_trial(s: TrialScenario, *, replicates: int | None = None, patients_per_arm: int | None = None,
-              seed: int | None = None, chunk: int = 4096, progress: bool = False) -> TrialResult:
+              seed: int | None = None, chunk: int = DEFAULT_CHUNK, progress: bool = False, executor=None,
+              checkpoint: str | Path | None = None) -> TrialResult:
     """Run ``replicates`` virtual trials of scenario ``s`` (default: the scenario's own numbers).
 
-    The scenario's ``knowledge_overrides`` hold for the whole run (patient constants included)."""
+    ``chunk``: patients per task (one batched solve each); ``executor``: where tasks run (default
+    in-process; :func:`eralpha.engine.make_executor` for Dask); ``checkpoint``: a runs folder whose
+    ``.checkpoints/`` keeps finished chunks, so the same call after a kill resumes. None of the three
+    changes a number. The scenario's ``knowledge_overrides`` hold for the whole run (patient constants
+    included)."""
     from ..knowledge import knowledge_overrides
 
     with knowledge_overrides(s.knowledge_overrides, origin=f"scenario {s.name}"):
         return _run_trial(s, replicates=replicates, patients_per_arm=patients_per_arm, seed=seed, chunk=chunk,
-                          progress=progress)
+                          progress=progress, executor=executor, checkpoint=checkpoint)
 
 
-def _run_trial(s: TrialScenario, *, replicates, patients_per_arm, seed, chunk, progress) -> TrialResult:
+def _run_trial(s: TrialScenario, *, replicates, patients_per_arm, seed, chunk, progress, executor,
+               checkpoint) -> TrialResult:
     from ._calibrate import select_virtual_patients
 
     t0 = time.perf_counter()
@@ -253,25 +274,32 @@ def _run_trial(s: TrialScenario, *, replicates, patients_per_arm, seed, chunk, p
     pool_n = max(per_rep, min(R * per_rep, s.pool))
     days = simulation_days(s)
     scan_days = s.scan_days()
-    rng_pop = np.random.default_rng(np.random.SeedSequence([seed, 1]))
     bar = _Progress(progress)
+    store = None
+    if checkpoint is not None:
+        from ..store._checkpoint import ChunkStore
+
+        store = ChunkStore.for_plan(checkpoint, s.name, checkpoint_plan(s, seed, R, ns))
+
+    def reads_of(label, arm, patients):
+        return simulate_reads(label, arm, patients, days, scan_days, seed, chunk=chunk, executor=executor, store=store,
+                              progress=bar.advance)
+
     calibration = None
     reads: dict[str, ArmReads] = {}
     if s.calibration is not None:
-        pool, calibration, cal_reads = select_virtual_patients(s, pool_n, rng_pop, days, seed, bar)
+        pool, calibration, cal_reads = select_virtual_patients(s, pool_n, seed, reads_of)
     else:
-        pool, cal_reads = eligible_patients(s, pool_n, rng_pop), None
-    noise = noise_draws(pool, len(scan_days) + 1, seed)
+        pool, cal_reads = eligible_patients(s, pool_n, seed), None
     treatment: dict[str, np.ndarray] = {}  # arm -> the regimen (choice name) each pool patient is given
-    for a in s.arms:
+    for i, a in enumerate(s.arms):
         parts = []
-        for name, _, drugs in a.options:
+        for j, (name, _, drugs) in enumerate(a.options):
             if cal_reads is not None and _same_regimen(drugs, s.calibration.drugs):
                 parts.append(cal_reads)
                 continue
-            traj = simulate_arm(arm_regimen(name, drugs, s.design.follow_up), pool, days, seed=seed, chunk=chunk,
-                                progress=bar.advance)
-            parts.append(read_scans(pool, traj, scan_days, noise))
+            label = f"arm{i}" if len(a.options) == 1 else f"arm{i}.{j}"
+            parts.append(reads_of(label, arm_regimen(name, drugs, s.design.follow_up), pool))
         which = _investigators_choice(a, pool, seed)
         reads[a.name] = parts[0] if len(parts) == 1 else _chosen_reads(parts, which)
         treatment[a.name] = np.array([name for name, _, _ in a.options])[which]
@@ -294,6 +322,7 @@ def _run_trial(s: TrialScenario, *, replicates, patients_per_arm, seed, chunk, p
     first = tables[0]
     visits = _visit_table(first, reads, scan_days)
     result = TrialResult(s, endpoints, reps, first, visits, pool, calibration, time.perf_counter() - t0)
+    result.checkpoint = store
     result.tables = {"patients": first, "visits": visits, "replicate_endpoints": _replicate_frame(reps),
                      "all_patients": pd.concat(tables, ignore_index=True)}
     bar.close()
@@ -321,6 +350,14 @@ def _chosen_reads(parts: list[ArmReads], which: np.ndarray) -> ArmReads:
     return ArmReads(scan_days=parts[0].scan_days, sums=pick("sums"), responses=pick("responses"),
                     pct_change=pick("pct_change"), measurable=pick("measurable"), first_pd=pick("first_pd"),
                     burden=pick("burden"))
+
+
+def checkpoint_plan(s: TrialScenario, seed: int, replicates: int, ns: list[int]) -> dict:
+    """Everything that decides a trial's numbers (the checkpoint folder's fingerprint)."""
+    from .. import __version__
+
+    return {"scenario": s.model_dump(mode="json"), "seed": seed, "replicates": replicates, "patients_per_arm": ns,
+            "stream_block": STREAM_BLOCK, "eralpha": __version__}
 
 
 def _same_regimen(a, b) -> bool:

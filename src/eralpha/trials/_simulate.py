@@ -22,7 +22,6 @@ How the xenograft layer's model becomes a patient (same ``assemble_tumour_model`
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -33,11 +32,12 @@ from ..knowledge import load_knowledge
 from ..model._cell import ligand_id
 from ..model._tumour import TumourContext, assemble_tumour_model
 from ..pk import PostmenopausalOestrogen, Regimen, molecular_weight, oestrogen_suppression, pk_model
-from ..pk._compartmental import AUC, sample_parameters, simulate_amounts
+from ..engine._streams import member_draws
+from ..pk._compartmental import AUC, PKParameters, sample_parameters, simulate_amounts
 from ..population import CLONE_TYPES, Patients, clone_type, human
 
 __all__ = ["ArmRegimen", "arm_regimen", "simulate_arm", "ArmTrajectories", "TEMPLATE_LINE", "exposure_windows",
-           "tumour_compounds", "SOLVER", "WARMUP_DAYS", "arm_batch", "ArmBatch"]
+           "tumour_compounds", "SOLVER", "WARMUP_DAYS", "arm_batch", "ArmBatch", "ExposurePlan", "exposure_plan"]
 
 TEMPLATE_LINE = "mBC-patient"
 SOLVER = SolverOptions(rtol=1e-3, atol=1e-8, initial_step=1e-2)  # fold changes to 0.1 %: far below reading noise
@@ -98,20 +98,26 @@ def exposure_windows(horizon_days: float) -> np.ndarray:
     return np.array(sorted(set(edges)) + [horizon_days])
 
 
-def _drug_rng(seed: int, compound: str) -> np.random.Generator:
-    # one stream per (trial seed, drug): a patient's PK of a drug is the same in every arm (paired arms)
-    return np.random.default_rng(np.random.SeedSequence([seed, zlib.crc32(compound.encode())]))
+def _patient_pk(pkm, compound: str, uid: np.ndarray, seed: int):
+    """Each patient's PK parameters of a drug and its reduced-dose uniform, from the stream of
+    (trial seed, drug, the patient's uid block): the same in every arm (paired arms) and every chunk."""
+    names: list[str] = []
+
+    def draw(rng, n):
+        p = sample_parameters(pkm, 70.0, n, rng).as_dict()
+        names[:] = list(p)
+        return np.column_stack([*p.values(), rng.random(n)])
+
+    x = member_draws(seed, f"pk:{compound}", uid, draw)
+    return PKParameters(**{k: x[:, i] for i, k in enumerate(names)}), x[:, -1]
 
 
 def _window_free_nM(compound: str, regimen: Regimen, patients: Patients, edges_days: np.ndarray, seed: int,
                     reduced: Regimen | None, reduced_share: float) -> np.ndarray:
     """(patients, windows) mean free plasma concentration, exact (ΔAUC / Δt of the pk layer's solution)."""
     pkm = pk_model(compound, "human")
-    rng = _drug_rng(seed, compound)
-    uid = patients.covariates["uid"].to_numpy()
-    every = sample_parameters(pkm, 70.0, int(uid.max()) + 1, rng)  # drawn per patient uid: the same in every arm
-    params = type(every)(**{k: v[uid] for k, v in every.as_dict().items()})
-    u = rng.random(int(uid.max()) + 1)[uid]  # who gets the reduced dose (same patients in every arm giving this drug)
+    # who gets the reduced dose: the same patients in every arm giving this drug
+    params, u = _patient_pk(pkm, compound, patients.covariates["uid"].to_numpy(), seed)
     fu = pkm.fraction_unbound_plasma.value if pkm.fraction_unbound_plasma else 1.0
     nM_per_mg_L = 1e6 / molecular_weight(compound)
     times = edges_days * 24.0
@@ -212,12 +218,47 @@ class ArmBatch:
     brain: bool
 
 
-def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: int) -> ArmBatch:
-    """Members (patients x clone types present), their parameters, initial states and exposure events."""
+@dataclass(frozen=True)
+class ExposurePlan:
+    """What one arm's solves share across the whole pool, so that a chunk of patients gives the same
+    numbers alone as within the pool: whether the model carries the brain copy of the cell biology,
+    and the exposure windows at which the engine is restarted (decided on every patient)."""
+
+    brain: bool
+    windows: tuple[int, ...]
+
+
+def _arm_free(arm: ArmRegimen, patients: Patients, edges: np.ndarray, seed: int) -> dict[str, np.ndarray]:
+    free = {}
+    for c in tumour_compounds(arm.compounds):
+        _, reg, red, share = next(d for d in arm.drugs if d[0] == c)
+        free[c] = _window_free_nM(c, reg, patients, edges, seed, red, share)
+    return free
+
+
+def exposure_plan(arm: ArmRegimen, patients: Patients, horizon_days: float, *, seed: int) -> ExposurePlan:
+    """The arm's :class:`ExposurePlan` over ``patients`` (the whole pool)."""
+    edges = exposure_windows(horizon_days)
+    return _plan(patients, _arm_free(arm, patients, edges, seed), edges)
+
+
+def _plan(patients: Patients, free: dict[str, np.ndarray], edges: np.ndarray) -> ExposurePlan:
+    return ExposurePlan(bool(patients.covariates["brain"].any()), tuple(_changing_windows(free, edges)))
+
+
+def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: int,
+              plan: ExposurePlan | None = None) -> ArmBatch:
+    """Members (patients x clone types present), their parameters, initial states and exposure events.
+
+    ``plan``: the pool's (when ``patients`` is a chunk of it); default: decided on ``patients``."""
     days = np.asarray(days, dtype=float)
     horizon = float(days[-1])
     compounds = tumour_compounds(arm.compounds)
-    brain = bool(patients.covariates["brain"].any())
+    edges = exposure_windows(horizon)
+    free = _arm_free(arm, patients, edges, seed)
+    if plan is None:
+        plan = _plan(patients, free, edges)
+    brain = plan.brain
     cm = _compiled(compounds, brain)
     shift0 = cm.model.parameter("cdk_cellular_shift").value
 
@@ -255,15 +296,11 @@ def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: in
             initial[f"ER_{allele}_brain"] = 100.0 * frac
 
     # ---- exposure: window-mean free concentration per patient, set at each window start ----------
-    edges = exposure_windows(horizon)
-    free = {}
     for c in compounds:
         L = ligand_id(c)
         params.update({f"fu_{L}": 1.0, f"Vc_{L}": 1.0, f"CL_{L}": 0.0, f"ka_{L}": 0.0, f"kpuu_{L}": _kpuu(c)})
-        _, reg, red, share = next(d for d in arm.drugs if d[0] == c)
-        free[c] = _window_free_nM(c, reg, patients, edges, seed, red, share)
     events: list[tuple[float, str, np.ndarray]] = []
-    for w in _changing_windows(free, edges):
+    for w in plan.windows:
         for c in compounds:
             events.append((edges[w] * 24.0, f"plasma_{ligand_id(c)}", free[c][mp, w]))
 
@@ -271,9 +308,9 @@ def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: in
 
 
 def simulate_arm(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: int, chunk: int = 4096,
-                 progress=None) -> ArmTrajectories:
+                 progress=None, plan: ExposurePlan | None = None) -> ArmTrajectories:
     """Every patient's clones under ``arm`` (one compiled model; members = patients x clone types)."""
-    b = arm_batch(arm, patients, np.asarray(days, dtype=float), seed=seed)
+    b = arm_batch(arm, patients, np.asarray(days, dtype=float), seed=seed, plan=plan)
     cm, params, initial, events, times, brain = b.compiled, b.parameters, b.initial, b.events, b.times, b.brain
     mp, mt = b.member_patient, b.member_type
     M = mp.size
