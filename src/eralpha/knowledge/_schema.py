@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 ProvenanceKind = Literal["measured", "calibrated", "assumed"]
-DrugClass = Literal["AI", "SERM", "SERD", "CDK4/6i", "PI3Ki", "mTORi", "hormone", "substrate", "prodrug"]
+DrugClass = Literal["AI", "SERM", "SERD", "CDK4/6i", "PI3Ki", "AKTi", "mTORi", "hormone", "substrate", "prodrug"]
 
 
 class _Frozen(BaseModel):

@@ -9,9 +9,11 @@ Modules (each a function returning a Model fragment):
                     constitutive activity is a mechanism, not a factor. A ligand-bound state contributes
                     its ligand's intrinsic efficacy in the tissue (E2 = 1; SERMs/SERDs 0 in breast).
 * ``transcription`` target genes PGR, TFF1 (pS2), GREB1 and CCND1 driven by ER activity.
-* ``escape``        PI3K/AKT/mTOR activity from growth-factor input, PIK3CA status and inhibitors.
-* ``cell_cycle``    cyclin D1 → CDK4/6 (inhibited by free CDK4/6 inhibitor) → Rb phosphorylation.
-* ``growth``        proliferation minus death, with a carrying capacity.
+* ``signalling``    growth-factor receptors → PI3K/AKT/mTORC1/S6K (S6K ⊣ IRS feedback) and MAPK; FOXO-driven
+                    ER synthesis and kinase phosphorylation of unliganded ER (:mod:`._signalling`).
+* ``cell_cycle``    Myc, cyclin D–CDK4/6 and cyclin E–CDK2 with p21/p27 redistribution, Rb/E2F with the E2F
+                    feedback on cyclin E, adaptive cyclin E/CDK2 under CDK4/6 inhibition (:mod:`._cellcycle`).
+* ``fate``          cells as compartments — cycling, G1-arrested, senescent — with a death flux (:mod:`._cellcycle`).
 * ``aromatase``     intracellular oestradiol made from androstenedione (MCF-7Ca), inhibited by AIs.
 
 Internal units: nM, hours, cells.
@@ -19,13 +21,12 @@ Internal units: nM, hours, cells.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 
 from ..errors import InputError, UnknownNameError
 from ..knowledge import load_knowledge
-from ._core import Expression, Model, Species, assumed, calibrated, measured
+from ._core import Expression, Model, Species, assumed, measured
 from ._motifs import bind_fixed_ligand, degrade, synthesise
 from ._params import from_value, half_life_to_rate, kb_param, kb_value, param
 
@@ -118,7 +119,7 @@ def _receptor(ctx: CellContext) -> Model:
         v = variant_id(target)
         params.append(param(f"frac_{v}", frac, "1", measured(f"cell line {ctx.cell_line}", "fraction of ERα synthesis from this allele"), module=mod))
         species.append(Species(f"ER_{v}", er_total_0 * frac, "nM", f"unliganded ERα {v}", mod))
-        frags = frags + synthesise(f"ER_{v}", f"ER_total_0 * kdeg_ER_apo * frac_{v}", module=mod) + degrade(f"ER_{v}", "kdeg_ER_apo", module=mod)
+        frags = frags + synthesise(f"ER_{v}", f"ER_total_0 * kdeg_ER_apo * frac_{v} * ER_synthesis", module=mod) + degrade(f"ER_{v}", "kdeg_ER_apo", module=mod)
         for c in ctx.ligands:
             comp = kb.compound(c)
             L = ligand_id(c)
@@ -191,82 +192,6 @@ def _transcription(ctx: CellContext) -> Model:
     return Model(species=tuple(species), parameters=tuple(params), expressions=(expr,)) + frags
 
 
-def _escape(ctx: CellContext) -> Model:
-    kb = load_knowledge()
-    mod = "escape"
-    line = kb.cell_line(ctx.cell_line)
-    gain = 1.0 if line.pik3ca == "WT" else kb_value("pik3ca_gain_mutant").value  # knowledge/data/parameters/cell.yaml
-    params = [
-        param("growth_factor_signal", 1.0, "1", assumed("full serum = 1; stripped or serum-free lower"), module=mod),
-        param("pik3ca_gain", gain, "1", assumed(f"PIK3CA {line.pik3ca}: activating hotspot mutants raise basal PI3K output ~1.5x"), module=mod),
-    ]
-    pi3k, mtor = "growth_factor_signal * pik3ca_gain", "PI3K_activity"
-    for c in ctx.inhibitors:
-        comp = kb.compound(c)
-        L = ligand_id(c)
-        if "PI3Ka" in comp.inhibition:
-            params.append(from_value(f"IC50_{L}_PI3Ka", comp.inhibition["PI3Ka"], "nM", module=mod))
-            pi3k += f" / (1 + conc_{L} / IC50_{L}_PI3Ka)"
-        if "mTORC1" in comp.inhibition:
-            params.append(from_value(f"IC50_{L}_mTORC1", comp.inhibition["mTORC1"], "nM", module=mod))
-            mtor += f" / (1 + conc_{L} / IC50_{L}_mTORC1)"
-    exprs = (
-        Expression("PI3K_activity", pi3k, "1", "PI3K/AKT output relative to wild-type full serum", mod),
-        Expression("mTORC1_activity", mtor, "1", "mTORC1 output", mod),
-    )
-    return Model(parameters=tuple(params), expressions=exprs)
-
-
-def _cell_cycle(ctx: CellContext) -> Model:
-    kb = load_knowledge()
-    mod = "cell_cycle"
-    params = [
-        param("kdeg_CycD", math.log(2) / 0.5, "1/h", measured("Diehl et al. 1998 Genes Dev 12:3499", "cyclin D1 protein half-life ~30 min"), module=mod),
-        param("cycd_basal", 0.05, "1", assumed("ER- and growth-factor-independent cyclin D1"), module=mod),
-        param("cycd_from_mTORC1", 0.1, "1", assumed("growth-factor/mTORC1 share of cyclin D1 translation in MCF-7"), module=mod),
-        param("k_Rb_phos", 1.0, "1/h", assumed("Rb phosphorylation by active cyclin D–CDK4/6, per unit activity"), module=mod),
-        param("k_Rb_dephos", 1.0, "1/h", assumed("Rb dephosphorylation"), module=mod),
-        param("cdk_cellular_shift", 10.0, "1", calibrated(
-            "cellular CDK4/6-inhibitor potency ~10x weaker than biochemical (ATP competition, serum binding); palbociclib inhibits MCF-7 Rb phosphorylation and growth at ~0.1 µM (Fry et al. 2004 Mol Cancer Ther 3:1427)"), module=mod),
-    ]
-    cdk = "CycD"
-    for c in ctx.inhibitors:
-        comp = kb.compound(c)
-        L = ligand_id(c)
-        if "CDK4" in comp.inhibition:
-            params.append(from_value(f"IC50_{L}_CDK4", comp.inhibition["CDK4"], "nM", module=mod))
-            cdk += f" / (1 + conc_{L} / (IC50_{L}_CDK4 * cdk_cellular_shift))"
-    species = (Species("CycD", 1.0, "1", "cyclin D1 protein, fraction of E2-stimulated level", mod),
-               Species("pRb", 0.5, "1", "fraction of Rb hyper-phosphorylated (E2F released)", mod))
-    frags = (synthesise("CycD", "kdeg_CycD * (cycd_basal + CCND1 + cycd_from_mTORC1 * mTORC1_activity)", module=mod)
-             + degrade("CycD", "kdeg_CycD", module=mod)
-             + synthesise("pRb", "k_Rb_phos * CDK46_activity * (1 - pRb)", module=mod, name="phosphorylate_Rb")
-             + degrade("pRb", "k_Rb_dephos", module=mod, name="dephosphorylate_Rb"))
-    exprs = (Expression("CDK46_activity", cdk, "1", "active cyclin D1–CDK4/6", mod),)
-    return Model(species=species, parameters=tuple(params), expressions=exprs) + frags
-
-
-def _growth(ctx: CellContext) -> Model:
-    mod = "growth"
-    growth_cal = calibrated(
-        "MCF-7 doubling ~30–40 h with oestradiol (ATCC HTB-22; Sutherland et al. 1983) and no net growth of WT MCF-7 in oestrogen-free medium",
-        "tuned so the E2-stimulated doubling time is ~33 h and hormone-deprived WT cells are static")
-    params = [
-        param("mu_max", 0.035, "1/h", growth_cal, module=mod, description="maximal proliferation rate"),
-        param("K_pRb", 0.4, "1", growth_cal, module=mod, description="pRb fraction for half-maximal S-phase entry"),
-        param("n_pRb", 4.0, "1", assumed("switch-like E2F release (restriction point)"), module=mod),
-        param("death_rate", 0.004, "1/h", growth_cal, module=mod, description="basal loss (apoptosis, detachment)"),
-        param("capacity", 1e6, "cells", assumed("confluence of a 96-well (in vitro); a tumour sets its own"), module=mod),
-    ]
-    exprs = (
-        Expression("proliferation_rate", "mu_max * pRb^n_pRb / (K_pRb^n_pRb + pRb^n_pRb)", "1/h", "cell-cycle entry rate", mod),
-        Expression("net_growth_rate", "proliferation_rate * (1 - cells / capacity) - death_rate", "1/h", "d log(cells)/dt", mod),
-    )
-    species = (Species("cells", 5000.0, "cells", "viable cells", mod),)
-    frags = synthesise("cells", "net_growth_rate * cells", module=mod, name="grow_cells")
-    return Model(species=species, parameters=tuple(params), expressions=exprs) + frags
-
-
 def _aromatase(ctx: CellContext) -> Model:
     """Intracellular oestradiol: medium E2 plus what aromatase makes from androstenedione."""
     kb = load_knowledge()
@@ -290,7 +215,9 @@ def _aromatase(ctx: CellContext) -> Model:
     return Model(parameters=tuple(params), expressions=(expr,))
 
 
-OBSERVABLES = ("ER_total", "ER_activity", "PGR", "TFF1", "GREB1", "CCND1", "CycD", "pRb", "cells", "net_growth_rate")
+OBSERVABLES = ("ER_total", "ER_activity", "PGR", "TFF1", "GREB1", "CCND1", "MYC", "CycD", "CycE", "pRb", "CDK46_activity",
+               "CDK2_activity", "CDK2_adaptation", "E2F_switch", "AKT_activity", "S6K_activity", "MAPK_activity",
+               "frac_arrested", "frac_senescent", "cells", "net_growth_rate")
 
 
 def assemble_cell_model(context: CellContext | None = None, **kwargs) -> Model:
@@ -299,8 +226,13 @@ def assemble_cell_model(context: CellContext | None = None, **kwargs) -> Model:
     >>> m = assemble_cell_model(cell_line="MCF7-Y537S", ligands=("imlunestrant",), inhibitors=("abemaciclib",))
     """
     ctx = (context or CellContext(**kwargs)).resolved()
-    model = (_receptor(ctx) + _activity(ctx) + _transcription(ctx) + _escape(ctx) + _cell_cycle(ctx)
-             + _growth(ctx) + _aromatase(ctx))
+    from ._cellcycle import cell_cycle_module, fate_module
+    from ._signalling import add_to_expression, signalling_module
+
+    model = (_receptor(ctx) + _activity(ctx) + _transcription(ctx) + signalling_module(ctx) + cell_cycle_module(ctx)
+             + fate_module(ctx) + _aromatase(ctx))
+    # kinase-phosphorylated unliganded ERα adds ligand-independent activity (signalling module)
+    model = add_to_expression(model, "ER_activity", "ER_phospho_activity")
     # drugs present only as inhibitors still need a concentration parameter
     extra = tuple(param(conc_param(c), 0.0, "nM", assumed("set by the experiment"), module="drugs", description=f"free {c} in the medium")
                   for c in ctx.inhibitors if conc_param(c) not in model.parameter_index)

@@ -7,7 +7,7 @@ import math
 from ..knowledge._schema import Value
 from ._core import Parameter, Provenance, assumed
 
-__all__ = ["from_value", "half_life_to_rate", "param", "kb_param", "kb_value"]
+__all__ = ["from_value", "half_life_to_rate", "param", "kb_param", "kb_value", "kb_param_native"]
 
 _KIND = {"measured": "measured", "calibrated": "calibrated", "assumed": "assumed"}
 
@@ -42,6 +42,16 @@ def kb_param(name: str, unit: str, *, module: str | None = None, description: st
     v = kb_value(name)
     return Parameter(model_name or name, _convert(v.value, v.unit, unit), unit, _provenance(v),
                      v.description if description is None else description, v.module if module is None else module)
+
+
+#: the knowledge base's unit -> the model's name for it
+_MODEL_UNIT = {kb: model for model, kb in _KB_UNIT.items()}
+
+
+def kb_param_native(name: str, *, module: str | None = None, description: str | None = None, model_name: str | None = None) -> Parameter:
+    """:func:`kb_param` in the unit the knowledge base stores it in (dimensionless -> "1", count -> "cells")."""
+    v = kb_value(name)
+    return kb_param(name, _MODEL_UNIT.get(v.unit, v.unit), module=module, description=description or None, model_name=model_name)
 
 
 def from_value(name: str, v: Value, unit: str, *, description: str = "", module: str = "", scale: float = 1.0) -> Parameter:

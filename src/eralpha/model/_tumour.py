@@ -140,7 +140,7 @@ def _metastasis(cell: Model, ctx: TumourContext, drugs: tuple[str, ...]) -> Mode
         if organ == "brain" and ctx.brain_biology:
             continue  # handled by the organ copy below
         species.append(Species(name, 0.0, "cells", f"metastatic cells in the {organ}", mod))
-        exprs.append(Expression(f"net_growth_rate_{organ}", f"proliferation_rate * (1 - {name} / capacity_met) - death_rate",
+        exprs.append(Expression(f"net_growth_rate_{organ}", f"proliferation_rate * (1 - {name} / capacity_met) - loss_rate",
                                 "1/h", f"net growth of {organ} metastases (plasma free exposure, like the primary)", mod))
         reactions.append(Reaction(f"seed_{name}", (), ((name, 1),), f"seed_{organ} * cells", mod, f"dissemination to the {organ}"))
         reactions.append(Reaction(f"grow_{name}", (), ((name, 1),), f"net_growth_rate_{organ} * {name}", mod))

@@ -77,6 +77,12 @@ def _xenograft_rows() -> list[dict]:
 XENOGRAFT_REPLICATES = 200
 
 
+def _timecourse_rows() -> list[dict]:
+    from ..calibration import timecourse_scorecard_rows
+
+    return timecourse_scorecard_rows()
+
+
 def _trial_rows() -> list[dict]:
     from ..trials._scorecard import trial_scorecard_rows
 
@@ -86,7 +92,7 @@ def _trial_rows() -> list[dict]:
 def extra_sources() -> dict[str, Callable[[], list[dict]]]:
     """Scorecard rows that come from whole layers rather than one scenario file."""
     return {"pk-and-oestrogen": _pk_rows, "xenograft-replicate-studies": _xenograft_rows,
-            "trials-replicate-trials": _trial_rows}
+            "invitro-mcf7-timecourses": _timecourse_rows, "trials-replicate-trials": _trial_rows}
 
 
 def scorecard_jobs() -> list[tuple[str, Callable[[], tuple[list[dict], ExperimentResult | None]]]]:
