@@ -11,7 +11,7 @@ from eralpha.qsp import CHI2_95, Calibration, FreeParameter, ModelSpec, load_spe
 from eralpha.qsp._spec import parse_spec
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "examples" / "calibration" / "mcf7_growth.yaml"
+EXAMPLE = ROOT / "src" / "eralpha" / "qsp" / "data" / "mcf7_growth.yaml"
 
 MODEL = ModelSpec(
     cell_line="MCF7",

@@ -47,3 +47,28 @@ def test_bad_method_and_log_scale_with_nonpositive_bound():
         SensitivityAnalysis(BOX, ishigami, method="sobel")
     with pytest.raises(Exception, match="log-scale parameter needs positive bounds"):
         SensitivityAnalysis([{"name": "x1", "lower": -1, "upper": 1}], ishigami)
+
+
+def test_cli_calibrate_and_sensitivity_write_run_folders(tmp_path, capsys):
+    import json
+
+    from eralpha.cli import main
+
+    main(["calibrate", "mcf7-growth", "--runs-dir", str(tmp_path), "--starts", "2", "--no-profile"])
+    spec = tmp_path / "sens.yaml"
+    spec.write_text("""name: tiny
+model: {experiments: [{id: p, oestradiol: 10, drugs: {palbociclib: 500}, seeding: 40000}]}
+parameters: [{name: palbociclib.inhibition.CDK4, lower: 3, upper: 30}, {name: coactivator, lower: 10, upper: 90}]
+output: {experiment: p, time: 7, time_unit: day, transform: log10}
+method: morris
+samples: 4
+seed: 2
+""")
+    main(["sensitivity", str(spec), "--runs-dir", str(tmp_path)])
+    runs = sorted(p for p in tmp_path.iterdir() if p.is_dir() and not p.name.startswith("."))
+    kinds = sorted(json.loads((r / "manifest.json").read_text())["kind"] for r in runs)
+    assert kinds == ["calibration", "sensitivity"]
+    cal = next(r for r in runs if "mcf7-growth" in r.name)
+    assert (cal / "tables" / "estimates.parquet").exists() and (cal / "figures" / "fit.png").exists()
+    out = capsys.readouterr().out
+    assert "mu_max" in out and "mu_star" in out

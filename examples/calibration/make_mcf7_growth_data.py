@@ -7,7 +7,7 @@ twice a week): 20190621 (10 pM E2; +E2 + fulvestrant 500 nM; +E2 + palbociclib 2
 
 What is done: the three Coulter reads of each dish are averaged, and each dish is divided by the mean T=0
 count of the same replicate (fold change, the authors' own normalisation). Nothing else: no rows dropped,
-no rescaling. Output: ``mcf7_growth.csv`` with columns experiment, replicate, day, observable, value
+no rescaling. Output: ``src/eralpha/qsp/data/mcf7_growth.csv`` (beside the spec ``mcf7_growth.yaml``) with columns experiment, replicate, day, observable, value
 (observable = fold_change) — the long format ``eralpha calibrate`` reads.
 
 Run: ``python examples/calibration/make_mcf7_growth_data.py``
@@ -22,7 +22,9 @@ import pandas as pd
 from eralpha.store import write_text_atomic
 
 HERE = Path(__file__).resolve().parent
-SOURCE = HERE.parents[1] / "src" / "eralpha" / "knowledge" / "data" / "reference" / "mcf7_timecourses"
+PACKAGE = HERE.parents[1] / "src" / "eralpha"
+SOURCE = PACKAGE / "knowledge" / "data" / "reference" / "mcf7_timecourses"
+OUTPUT = PACKAGE / "qsp" / "data" / "mcf7_growth.csv"  # shipped beside its spec, so `eralpha calibrate mcf7-growth` runs anywhere
 
 #: (source file, condition as written) -> experiment id of the spec
 ARMS = {
@@ -53,5 +55,5 @@ def tidy() -> pd.DataFrame:
 
 if __name__ == "__main__":
     table = tidy()
-    write_text_atomic(HERE / "mcf7_growth.csv", table.to_csv(index=False, float_format="%.6g"))
-    print(f"wrote {HERE / 'mcf7_growth.csv'}: {len(table)} rows, {table['experiment'].nunique()} experiments")
+    write_text_atomic(OUTPUT, table.to_csv(index=False, float_format="%.6g"))
+    print(f"wrote {OUTPUT}: {len(table)} rows, {table['experiment'].nunique()} experiments")

@@ -29,6 +29,7 @@ def _register_commands() -> None:
         _kb,
         _model,
         _pk,
+        _qsp,
         _run,
         _runs,
         _trial,

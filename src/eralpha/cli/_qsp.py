@@ -1,0 +1,62 @@
+"""The QSP toolkit on the command line: ``eralpha calibrate`` and ``eralpha sensitivity`` (PEtab export/import: not yet)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ._app import app, console, print_frame
+
+
+_RUNS = typer.Option(None, "--runs-dir", help="Runs folder (default ./eralpha-runs or $ERALPHA_RUNS).")
+
+
+def _headline(cal, path: Path) -> None:
+    cols = [c for c in ("estimate", "lower_95", "upper_95", "unit", "prior_value", "profile_lower_95", "profile_upper_95",
+                        "verdict") if c in cal.summary.columns]
+    print_frame(cal.summary[cols].reset_index(), title=f"{cal.name}: estimates (95 % CIs: Wald; profile where run)")
+    console.print(f"SSR {cal.ssr_:.4g} over {cal.n_obs_} points, σ = {cal.sigma_:.3g} ({cal.noise}); "
+                  f"best of {cal.starts} starts", highlight=False)
+    console.print(f"[bold]run written:[/] {path}", highlight=False, soft_wrap=True)
+
+
+@app.command("calibrate")
+def calibrate(
+    spec: str = typer.Argument(..., help="A calibration spec (.yaml) or the name of a shipped calibration (mcf7-growth)."),
+    runs_dir: Path | None = _RUNS,
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Seed of the Latin-hypercube starts (default: the spec's)."),
+    starts: int | None = typer.Option(None, "--starts", min=1, help="Number of optimiser starts (default: the spec's)."),
+    profile: bool = typer.Option(True, "--profile/--no-profile", help="Profile likelihoods and identifiability verdicts."),
+) -> None:
+    """Fit named cell-model / knowledge-base parameters to a tidy data file: estimates, CIs, identifiability, figures."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ..qsp._runs import resolve_calibration
+
+    run = resolve_calibration(spec)
+    options = {k: v for k, v in {"seed": seed, "starts": starts}.items() if v is not None}
+    if not profile:
+        options["profile"] = False
+    cal, path = run(runs_dir=runs_dir, **options)
+    _headline(cal, path)
+
+
+@app.command("sensitivity")
+def sensitivity(
+    spec: Path = typer.Argument(..., help="A sensitivity spec (.yaml): parameters with bounds, an output, a method."),
+    runs_dir: Path | None = _RUNS,
+    method: str | None = typer.Option(None, "--method", help="sobol, morris or fast (default: the spec's)."),
+    samples: int | None = typer.Option(None, "--samples", min=4, help="SALib base sample size (default: the spec's)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Sampling seed (default: the spec's)."),
+) -> None:
+    """Global sensitivity (SALib Sobol / Morris / eFAST) of a model output to named parameters, with a tornado."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ..qsp._runs import run_sensitivity
+
+    sa, path = run_sensitivity(spec, runs_dir=runs_dir, seed=seed, samples=samples, method=method)
+    print_frame(sa.indices_.reset_index(), title=f"{sa.method} indices: {sa.output_name} ({sa.n_evaluations_} evaluations)")
+    console.print(f"[bold]run written:[/] {path}", highlight=False, soft_wrap=True)
