@@ -20,7 +20,6 @@ __all__ = ["app", "main"]
 def _register_commands() -> None:
     # Importing a module registers its commands on the shared typer apps.
     from . import (  # noqa: F401
-        _calibrate,
         _export,
         _fit_doseresponse,
         _fit_invivo,

@@ -13,6 +13,13 @@ _RUNS = typer.Option(None, "--runs-dir", help="Runs folder (default ./eralpha-ru
 
 
 def _headline(cal, path: Path) -> None:
+    if not hasattr(cal, "ssr_"):  # the cell model's built-in He et al. calibration reports its own way
+        print_frame(cal.summary.reset_index(), title="fitted parameters (log-scale least squares, log-normal noise)")
+        console.print(f"sigma (ln) = {cal.sigma_:.3f}", highlight=False)
+        print_frame(cal.predictions_.groupby(["arm", "day"]).agg(observed=("fold", "mean"), model=("model_fold", "first"))
+                    .reset_index(), title="held-back experiments (predictions)")
+        console.print(f"[bold]run written:[/] {path}", highlight=False, soft_wrap=True)
+        return
     cols = [c for c in ("estimate", "lower_95", "upper_95", "unit", "prior_value", "profile_lower_95", "profile_upper_95",
                         "verdict") if c in cal.summary.columns]
     print_frame(cal.summary[cols].reset_index(), title=f"{cal.name}: estimates (95 % CIs: Wald; profile where run)")
@@ -23,11 +30,12 @@ def _headline(cal, path: Path) -> None:
 
 @app.command("calibrate")
 def calibrate(
-    spec: str = typer.Argument(..., help="A calibration spec (.yaml) or the name of a shipped calibration (mcf7-growth)."),
+    spec: str = typer.Argument(..., help="A calibration spec (.yaml) or the name of a shipped calibration (mcf7-growth, mcf7-timecourses)."),
     runs_dir: Path | None = _RUNS,
     seed: int | None = typer.Option(None, "--seed", min=0, help="Seed of the Latin-hypercube starts (default: the spec's)."),
     starts: int | None = typer.Option(None, "--starts", min=1, help="Number of optimiser starts (default: the spec's)."),
     profile: bool = typer.Option(True, "--profile/--no-profile", help="Profile likelihoods and identifiability verdicts."),
+    write: bool = typer.Option(False, "--write", help="mcf7-timecourses only: write the fitted values into the knowledge base."),
 ) -> None:
     """Fit named cell-model / knowledge-base parameters to a tidy data file: estimates, CIs, identifiability, figures."""
     import matplotlib
@@ -39,6 +47,13 @@ def calibrate(
     options = {k: v for k, v in {"seed": seed, "starts": starts}.items() if v is not None}
     if not profile:
         options["profile"] = False
+    if write:
+        if spec != "mcf7-timecourses":
+            from ..errors import InputError
+
+            raise InputError("--write is only for the shipped cell-model calibration 'mcf7-timecourses'", field="--write",
+                             value=spec)
+        options["write"] = True
     cal, path = run(runs_dir=runs_dir, **options)
     _headline(cal, path)
 
