@@ -20,7 +20,7 @@ def trial_run(
     format: OutputFormat = FORMAT_OPTION,
     runs_dir: Path | None = typer.Option(None, "--runs-dir", help="Runs folder (default ./eralpha-runs or $ERALPHA_RUNS)."),
     no_report: bool = typer.Option(False, "--no-report", help="Do not write the run folder (tables, figures, report.html)."),
-    dask: str | None = typer.Option(None, "--dask", help="Run the chunks on Dask: 'local' (a LocalCluster here) or a scheduler address (tcp://scheduler:8786). Needs eralpha[dask]."),
+    dask: str | None = typer.Option(None, "--dask", help="Run the chunks on Dask: 'local' (a LocalCluster here) or a scheduler address (tcp://scheduler:8786). Needs the dask extra: pip install 'eralpha\\[dask]'."),
     dask_workers: int | None = typer.Option(None, "--dask-workers", help="Workers of --dask local (default: one per core)."),
     chunk: int | None = typer.Option(None, "--chunk", help="Patients per chunk (one batched solve each; default 2048). Never changes a number."),
     no_checkpoint: bool = typer.Option(False, "--no-checkpoint", help="Do not keep finished chunks; by default a killed run resumes when the same command is run again."),
