@@ -67,9 +67,6 @@ def test_bad_input_is_a_clear_error(change, message):
         parse_xenograft_scenario(_base(**change), file="bad.yaml")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "scorecard row ltlt_regression (KNOWN_FAILURES): at the in-vivo cell loss retuned after the cell-cycle rewrite "
-    "letrozole-arrested MCF-7Ca tumours hold their size instead of regressing"))
 def test_ltlt_regress_then_regrow_with_adaptation():
     s = load_xenograft_scenario(SHIPPED["xenograft_mcf7ca_letrozole_longterm"])
     d = simulate_studies(s, 1)

@@ -52,7 +52,7 @@ class InVivo:
 
     proliferation_scale: Value
     cell_loss_rate: Value
-    quiescent_loss_share: Value
+    senescent_loss_share: Value
     body_weight: Value
     fu_oestradiol_mouse: Value
     take_cv: Value
@@ -216,10 +216,8 @@ def build_studies(s, replicates: int | None = None, seed: int | None = None) -> 
     growth = ln(iv.growth_cv.value, B)
     params["mu_max"] = model.parameter("mu_max").value * iv.proliferation_scale.value * growth
     params["death_rate"] = iv.cell_loss_rate.value * growth
-    # in a tumour, G1-arrested and senescent cells are lost far more slowly than cycling ones
-    q = iv.quiescent_loss_share.value
-    params["arrested_death_share"] = q
-    params["senescent_death_share"] = q * model.parameter("senescent_death_share").value
+    # in a tumour, senescent cells are cleared by the host's innate immune cells (in a dish they persist)
+    params["senescent_death_share"] = iv.senescent_loss_share.value
     for organ in ORGANS:
         params[f"seed_{organ}"] = model.parameter(f"seed_{organ}").value * ln(iv.seeding_cv.value, B)
     initial = {"cells": s.cells_injected * ln(iv.take_cv.value, B)}

@@ -28,10 +28,10 @@ Fates (fractions of the viable ``cells``; c = 1 − a − s cycling)::
            senescent cells death_rate × senescent_death_share (they resist apoptosis); every cell +
            apoptosis_CDK2_block · (drug-inhibited share of CDK2)  (abemaciclib's cytotoxicity)
 
-In culture the basal loss (detachment, apoptosis) hits every cell alike (``arrested_death_share`` = 1). In a
-tumour most cell loss is tied to proliferation — cells outgrowing their blood supply, mitotic death — so a
-quiescent, G1-arrested cell is lost far more slowly than a cycling one; the xenograft lab sets its in-vivo
-share (``knowledge/data/parameters/xenograft.yaml``).
+In culture the basal loss (detachment, apoptosis) hits cycling and arrested cells alike
+(``arrested_death_share`` = 1) and senescent cells persist (``senescent_death_share`` < 1). In a tumour the
+host clears senescent cells (Xue et al. 2007), so the xenograft lab sets their in-vivo share
+(``senescent_loss_share`` in ``knowledge/data/parameters/xenograft.yaml``).
 
 ``cells`` stays the total viable count (what a Coulter counter, a luminescence image or a caliper sees),
 so dosing experiments seed it as before; the fractions follow d a/dt = A'/N − a · net_growth_rate.
