@@ -8,6 +8,8 @@ oestradiol, drugs and doses, seeding) and a tidy long-format data file (experime
 
 from __future__ import annotations
 
+from collections import Counter
+
 from pathlib import Path
 from typing import Any, Literal
 
@@ -97,11 +99,16 @@ class ModelSpec(_Frozen):
 
     @model_validator(mode="after")
     def _unique(self) -> "ModelSpec":
-        ids = [e.id for e in self.experiments]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
+        dup = _repeated(e.id for e in self.experiments)
         if dup:
             raise ValueError(f"experiment ids must be unique; repeated: {', '.join(dup)}")
         return self
+
+
+def _repeated(names) -> list[str]:
+    """The names that occur more than once, sorted."""
+    seen = Counter(names)
+    return sorted(n for n, k in seen.items() if k > 1)
 
 
 class FitOptions(_Frozen):
@@ -121,8 +128,7 @@ class CalibrationSpec(_Frozen):
 
     @model_validator(mode="after")
     def _distinct(self) -> "CalibrationSpec":
-        names = [p.name for p in self.parameters]
-        dup = sorted({n for n in names if names.count(n) > 1})
+        dup = _repeated(p.name for p in self.parameters)
         if dup:
             raise ValueError(f"a parameter is listed twice: {', '.join(dup)}")
         return self
