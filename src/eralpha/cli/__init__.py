@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 # Before NumPy loads: OpenBLAS's idle worker threads spin for a while after every BLAS call and take
@@ -42,6 +43,10 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point. Typer (standalone) reports usage errors itself with exit status 2; eralpha's own
     errors — bad files, fields, values — are printed as one line, also with exit status 2."""
     _register_commands()
+    # `eralpha kb list | head` should end quietly, as Unix tools do, not with click's exit 1 on a broken
+    # pipe. Safe: run folders are written atomically, so a pipe that closes leaves nothing half-written.
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     try:
         app(args=argv)
     except SystemExit as done:  # typer ends every standalone run with SystemExit; 0 is a normal return

@@ -23,58 +23,59 @@ residuals are then predictions.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..knowledge import load_knowledge
 from ..knowledge._schema import Value
 from ._data import resolve_compound
 from ._regimen import Regimen
 from ._simulate import simulate_pk
 
-__all__ = ["AROMATASE_IC50_MCF7CA", "IN_VIVO_KI_FACTOR", "PostmenopausalOestrogen", "MouseOestrogen",
+__all__ = ["PostmenopausalOestrogen", "MouseOestrogen",
            "in_vivo_ki", "simulate_oestrogen", "oestrogen_suppression", "mouse_oestradiol"]
 
-_SEED003 = "seed 003_a63f80b31cf65195.txt, aromatase IC50 table (MCF-7Ca breast cancer cells, transfected)"
-AROMATASE_IC50_MCF7CA: dict[str, Value] = {
-    "letrozole": Value(value=0.07, unit="nM", kind="measured", source=_SEED003, note="intact-cell tritiated-water assay"),
-    "anastrozole": Value(value=0.90, low=0.82, high=0.99, unit="nM", kind="measured", source=_SEED003,
-                         note="range 0.82-0.99 nM; geometric mid"),
-}
-IN_VIVO_KI_FACTOR = Value(
-    value=1.84, unit="dimensionless", kind="calibrated",
-    source="Geisler et al. 2002, J Clin Oncol 20:751 (anastrozole 1 mg: 97.3 % total-body aromatisation inhibition)",
-    note="in-vivo Ki (free plasma) = factor x MCF-7Ca IC50; one factor for both AIs, tuned to anastrozole only")
+_AI_SYSTEM = "MCF7Ca_cells"  # the intact-cell assay whose IC50 scales to the in-vivo Ki
+
+
+def _parameter(name: str) -> Value:
+    return load_knowledge().parameter(name)
 
 
 @dataclass(frozen=True)
 class PostmenopausalOestrogen:
-    """Parameters of the postmenopausal steroid pool (half-lives in h)."""
+    """The postmenopausal steroid pool (half-lives in h); values from ``parameters/oestrogen.yaml``."""
 
-    baseline_e2: Value = Value(value=25.7, unit="pmol/L", kind="measured", source="Dixon et al. 2008, J Clin Oncol 26:1671",
-                               note="mean baseline plasma E2 of 54 postmenopausal women (range 3-91)")
-    e1_half_life: Value = Value(value=1.0, unit="h", kind="assumed", source="assumption (this work)",
-                                note="fast plasma turnover; only the time to a new steady state depends on it")
-    e2_half_life: Value = Value(value=1.0, unit="h", kind="assumed", source="assumption (this work)", note="as E1")
-    e1s_half_life: Value = Value(value=10.0, unit="h", kind="assumed", source="assumption (this work)",
-                                 note="E1S circulates longer than E1/E2")
-    e2_residual: Value = Value(value=0.057, unit="dimensionless", kind="calibrated",
-                               source="Dixon et al. 2008, J Clin Oncol 26:1671 (residual E2 5.9 % on letrozole)",
-                               note="aromatase-independent E2 incl. RIA floor (values extrapolated below 3 pmol/L)")
-    e1s_residual: Value = Value(value=0.018, unit="dimensionless", kind="calibrated",
-                                source="Dixon et al. 2008, J Clin Oncol 26:1671 (residual E1S 2.0 % on letrozole)",
-                                note="aromatase-independent E1S incl. assay floor")
+    baseline_e2: Value
+    e1_half_life: Value
+    e2_half_life: Value
+    e1s_half_life: Value
+    e2_residual: Value
+    e1s_residual: Value
+
+    @classmethod
+    def from_knowledge(cls) -> "PostmenopausalOestrogen":
+        """As the knowledge base holds them now (a scenario's knowledge_overrides included)."""
+        return cls(**{f.name: _parameter("postmenopausal_" + f.name) for f in fields(cls)})
+
+
+def _mcf7ca_ic50(name: str) -> Value | None:
+    return load_knowledge().compound(name).aromatase_ic50_by_system.get(_AI_SYSTEM)
 
 
 def in_vivo_ki(compound: str) -> float:
-    """Free-plasma inhibition constant (nM) of an aromatase inhibitor in vivo."""
+    """Free-plasma inhibition constant (nM) of a reversible aromatase inhibitor in vivo: its intact
+    MCF-7Ca cell IC50 (compounds.yaml) times one in-vivo factor (parameters/oestrogen.yaml)."""
     name = resolve_compound(compound)
-    if name not in AROMATASE_IC50_MCF7CA:
-        raise InputError(f"{name} has no aromatase-inhibition constant", field="compound", value=name,
-                         valid=", ".join(AROMATASE_IC50_MCF7CA))
-    return AROMATASE_IC50_MCF7CA[name].value * IN_VIVO_KI_FACTOR.value
+    ic50 = _mcf7ca_ic50(name)
+    if ic50 is None:
+        with_ic50 = [c for c in load_knowledge().compounds if _mcf7ca_ic50(c) is not None]
+        raise InputError(f"{name} has no {_AI_SYSTEM} aromatase IC50 in the knowledge base", field="compound",
+                         value=name, valid=", ".join(with_ic50))
+    return ic50.value * _parameter("aromatase_in_vivo_ki_factor").value
 
 
 def _aromatase_activity(compound: str, free_nM: np.ndarray) -> np.ndarray:
@@ -84,7 +85,7 @@ def _aromatase_activity(compound: str, free_nM: np.ndarray) -> np.ndarray:
 
     name = resolve_compound(compound)
     measured = pk_model(name, "human").exposure.get("aromatisation_inhibition")
-    if name not in AROMATASE_IC50_MCF7CA and measured is not None:
+    if _mcf7ca_ic50(name) is None and measured is not None:
         return np.where(free_nM > 0.0, 1.0 - measured.value, 1.0)
     return 1.0 / (1.0 + free_nM / in_vivo_ki(compound))
 
@@ -95,11 +96,12 @@ def _relax(x: np.ndarray, target: np.ndarray, k: float, dt: float) -> np.ndarray
 
 
 def simulate_oestrogen(compound: str, regimen: Regimen, times: np.ndarray, subjects: int = 1, seed: int | None = 0,
-                       physiology: PostmenopausalOestrogen = PostmenopausalOestrogen()) -> pd.DataFrame:
+                       physiology: PostmenopausalOestrogen | None = None) -> pd.DataFrame:
     """Aromatase activity and relative E1, E2, E1S (plus E2 in pmol/L) under an AI regimen.
 
     ``times`` must be a regular grid (h); inputs are held constant over each step.
     """
+    physiology = physiology or PostmenopausalOestrogen.from_knowledge()
     times = np.asarray(times, dtype=float)
     steps = np.diff(times)
     if times.size < 2 or not np.allclose(steps, steps[0]):
@@ -128,7 +130,7 @@ def simulate_oestrogen(compound: str, regimen: Regimen, times: np.ndarray, subje
 
 
 def oestrogen_suppression(compound: str, dose: str = "labelled", *, days: int = 42,
-                          physiology: PostmenopausalOestrogen = PostmenopausalOestrogen()) -> dict[str, float]:
+                          physiology: PostmenopausalOestrogen | None = None) -> dict[str, float]:
     """Steady-state suppression (mean over the last day of ``days`` of once-daily dosing), typical patient.
 
     ``days`` = 42 matches Geisler 2002's 6-week treatment periods.
@@ -154,27 +156,32 @@ def oestrogen_suppression(compound: str, dose: str = "labelled", *, days: int = 
 class MouseOestrogen:
     """NSG mouse: ovariectomised (no ovarian E2), optionally with a slow-release E2 pellet."""
 
-    ovariectomised_e2: Value = Value(value=10.0, unit="pmol/L", kind="assumed", source="assumption (this work)",
-                                     note="near the assay floor after ovariectomy; no peripheral aromatisation modelled")
-    e2_clearance: Value = Value(value=5.4, unit="L/h/kg", kind="assumed", source="assumption (this work)",
-                                note="about mouse hepatic blood flow; sets a pellet's plateau (supraphysiological, "
-                                     "as pellets are); not fitted")
-    body_weight: Value = Value(value=0.025, unit="kg", kind="assumed", source="seed 000 (NSG mice)", note="~25 g")
+    ovariectomised_e2: Value
+    e2_clearance: Value
+    body_weight: Value
+
+    @classmethod
+    def from_knowledge(cls) -> "MouseOestrogen":
+        kb = load_knowledge()
+        return cls(ovariectomised_e2=kb.parameter("mouse_ovariectomised_e2"),
+                   e2_clearance=kb.parameter("mouse_e2_clearance"), body_weight=kb.parameter("body_weight"))
 
 
 def mouse_oestradiol(times: np.ndarray, *, pellet_mg: float | None = None, pellet_days: float = 60.0,
-                     physiology: MouseOestrogen = MouseOestrogen()) -> pd.DataFrame:
+                     physiology: MouseOestrogen | None = None) -> pd.DataFrame:
     """Plasma E2 (pmol/L) in an ovariectomised NSG mouse, with an optional constant-release pellet.
 
     A pellet releases ``pellet_mg`` evenly over ``pellet_days`` (e.g. 0.72 mg / 60 days); the plateau
     is release rate / clearance. Aromatase inhibitors have no systemic target here (no ovaries).
     """
+    physiology = physiology or MouseOestrogen.from_knowledge()
     times = np.asarray(times, dtype=float)
     e2 = np.full(times.shape, physiology.ovariectomised_e2.value)
     if pellet_mg:
         if pellet_mg < 0 or pellet_days <= 0:
             raise InputError("pellet dose and duration must be positive", field="pellet_mg", value=pellet_mg)
-        rate_pmol_h = pellet_mg / (pellet_days * 24.0) * 1e9 / 272.4  # mg/h → pmol/h (E2 272.4 g/mol)
+        mw = load_knowledge().compound("oestradiol").molecular_weight.value  # g/mol
+        rate_pmol_h = pellet_mg / (pellet_days * 24.0) * 1e9 / mw  # mg/h → pmol/h
         cl = physiology.e2_clearance.value * physiology.body_weight.value
         e2 = e2 + np.where(times < pellet_days * 24.0, rate_pmol_h / cl, 0.0)
     return pd.DataFrame({"time_h": times, "e2_pM": e2})

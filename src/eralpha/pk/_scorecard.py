@@ -109,7 +109,7 @@ _SEED = "seed 003_a63f80b31cf65195.txt (letrozole lowers circulating oestrogens 
 def _oestrogen_rows() -> list[dict]:
     letro, anas = oestrogen_suppression("letrozole"), oestrogen_suppression("anastrozole")
     rel = REL_TOLERANCE
-    physiology = PostmenopausalOestrogen()
+    physiology = PostmenopausalOestrogen.from_knowledge()
     rows = [
         _row("oestrogen.letrozole.aromatisation_inhibition", "total-body aromatisation inhibition, letrozole 2.5 mg qd",
              _GEISLER + "; seed 003 (>99 %)", 0.99, letro["aromatisation_inhibition"], "prediction", "> target",

@@ -159,7 +159,7 @@ def _e2_residual(compound: str, dose_mg: float) -> float:
 
 
 def _free_e2_nM(arm: ArmRegimen, patients: Patients) -> np.ndarray:
-    base = PostmenopausalOestrogen().baseline_e2.value * 1e-3  # pmol/L -> nM
+    base = PostmenopausalOestrogen.from_knowledge().baseline_e2.value * 1e-3  # pmol/L -> nM
     e2 = base * human("e2_free_fraction").value * human("tumour_to_plasma_e2").value * patients.biology["e2_factor"].to_numpy()
     for c, reg, _, _ in arm.drugs:
         if _is_aromatase_inhibitor(c):
