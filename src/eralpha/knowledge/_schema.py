@@ -68,6 +68,8 @@ class ModelParameter(Value):
 class PKModel(_Frozen):
     """Compartmental PK of one compound in one species (filled by the PK layer, issue 4)."""
 
+    # a metabolite dosed as its parent (its regimen is the parent's; the depot is the parent's body pool)
+    formed_from: str | None = None
     routes: list[Literal["oral", "sc", "im", "iv"]]
     compartments: Literal[1, 2] = 1
     clearance: Value  # L/h (human) or L/h/kg (mouse, per kg)

@@ -10,7 +10,7 @@ subjects at once, with log-normal between-subject variability from an explicit s
 """
 
 from ._compartmental import PKParameters, steady_state_predose
-from ._data import compound_names, molecular_weight, pk_model, pk_models
+from ._data import compound_names, metabolites_of, molecular_weight, pk_model, pk_models
 from ._events import EVENT_COLUMNS, read_event_table, write_event_table
 from ._exposure import auc_trapezoid, cmax_tmax, terminal_half_life
 from ._oestrogen import (MouseOestrogen, PostmenopausalOestrogen, in_vivo_ki, mouse_oestradiol,
@@ -25,7 +25,7 @@ __all__ = [
     "simulate_pk", "PKResult", "PKParameters", "steady_state_predose", "DEFAULT_BODY_WEIGHT_KG",
     "read_event_table", "write_event_table", "EVENT_COLUMNS",
     "cmax_tmax", "auc_trapezoid", "terminal_half_life",
-    "pk_model", "pk_models", "compound_names", "molecular_weight",
+    "pk_model", "pk_models", "compound_names", "molecular_weight", "metabolites_of",
     "load_pk_scenario", "PKScenario",
     "PostmenopausalOestrogen", "MouseOestrogen", "simulate_oestrogen", "oestrogen_suppression", "in_vivo_ki",
     "mouse_oestradiol",

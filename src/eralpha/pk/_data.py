@@ -12,7 +12,8 @@ from ..errors import InputError, UnknownNameError
 from ..knowledge._schema import PKModel, Value
 from ..units import Q_
 
-__all__ = ["PK_FILE", "pk_models", "pk_model", "molecular_weight", "compound_names", "SPECIES", "resolve_compound"]
+__all__ = ["PK_FILE", "pk_models", "pk_model", "molecular_weight", "compound_names", "SPECIES", "resolve_compound",
+           "metabolites_of"]
 
 PK_FILE = Path(__file__).resolve().parent.parent / "knowledge" / "data" / "pk.yaml"
 SPECIES = ("human", "mouse")
@@ -65,6 +66,15 @@ def pk_model(compound: str, species: str, *, file: str | None = None, field: str
         raise UnknownNameError(f"species for {name}", str(species), by_species, file=file,
                                field=f"{field}.species" if field else "species")
     return by_species[species]
+
+
+def metabolites_of(compound: str, species: str = "human") -> tuple[str, ...]:
+    """Active metabolites dosed as ``compound`` (entries with ``formed_from: compound``), e.g. tamoxifen ->
+    4-hydroxytamoxifen, endoxifen."""
+    name = resolve_compound(compound)
+    return tuple(c for c, by in sorted(pk_models().items())
+                 if species in by and by[species].formed_from is not None
+                 and resolve_compound(by[species].formed_from) == name)
 
 
 def exposure_value(compound: str, key: str) -> Value | None:

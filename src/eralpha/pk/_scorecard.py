@@ -29,6 +29,8 @@ _TUNED = {
     ("elacestrant", "cmax_ss"), ("elacestrant", "auc_tau_ss"), ("elacestrant", "t_half"),
     ("lasofoxifene", "auc_tau_ss"), ("lasofoxifene", "t_half"), ("abemaciclib", "t_half"),
     ("ribociclib", "t_half"), ("alpelisib", "t_half"), ("everolimus", "t_half"),
+    ("tamoxifen", "auc_tau_ss"), ("tamoxifen", "t_half"), ("endoxifen", "auc_tau_ss"),
+    ("4-hydroxytamoxifen", "auc_tau_ss"),
 }
 _UNITS = {"cmax_ss": "ng/mL", "cmin_ss": "ng/mL", "auc_tau_ss": "ng*h/mL", "t_half": "h",
           "accumulation_ratio": "dimensionless"}

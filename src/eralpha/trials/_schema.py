@@ -212,10 +212,13 @@ def _check_drugs(s: TrialScenario, file: str) -> None:
         except UnknownNameError as exc:
             raise UnknownNameError("compound", d.compound, exc.choices, file=file, field=f"{where}.compound") from None
         try:
-            pk_model(name, "human")
+            parent = pk_model(name, "human").formed_from
         except InputError:
             raise InputError(f"{name} has no human PK model in pk.yaml, so a trial cannot dose it", file=file,
                              field=f"{where}.compound", value=name, valid="a compound with a 'human' entry in pk.yaml") from None
+        if parent:
+            raise InputError(f"{name} is a metabolite of {parent} in pk.yaml: dose {parent}, whose regimen forms it",
+                             file=file, field=f"{where}.compound", value=name, valid=parent)
         try:
             reg = Regimen.parse(d.regimen, until_day=int(s.design.follow_up) + 1, field=f"{where}.regimen", file=file)
         except InputError as exc:  # e.g. the memory guard on a follow-up too long to dose: it is the follow-up to change

@@ -8,6 +8,8 @@ How the xenograft layer's model becomes a patient (same ``assemble_tumour_model`
   unit volume, unit free fraction and no clearance, holds the free nM, set by an exact engine event
   at the start of every exposure window (weekly for 16 weeks — loading phases — then every 4 weeks).
   Within-day fluctuation is averaged out; the tumour responds over weeks.
+  A prodrug's active metabolites (pk.yaml ``formed_from``: tamoxifen -> endoxifen, 4-OHT) get their own
+  profile from the parent's regimen and act on the receptor as ligands in their own right.
 * **Oestradiol.** Postmenopausal plasma E2 (pk layer's baseline) x free fraction x the tumour-to-
   plasma ratio x the patient's own factor, times an aromatase inhibitor's residual (the pk layer's
   whole-body suppression at the regimen's dose) when the arm gives one.
@@ -31,7 +33,8 @@ from ..engine import Event, SolverOptions, compile_model, simulate
 from ..knowledge import load_knowledge
 from ..model._cell import ligand_id
 from ..model._tumour import TumourContext, assemble_tumour_model
-from ..pk import PostmenopausalOestrogen, Regimen, molecular_weight, oestrogen_suppression, pk_model
+from ..pk import (PostmenopausalOestrogen, Regimen, metabolites_of, molecular_weight, oestrogen_suppression,
+                  pk_model)
 from ..engine._streams import member_draws
 from ..pk._compartmental import AUC, PKParameters, sample_parameters, simulate_amounts
 from ..population import CLONE_TYPES, Patients, clone_type, human
@@ -56,10 +59,18 @@ def _is_cdk46i(compound: str) -> bool:
 
 
 def tumour_compounds(compounds) -> tuple[str, ...]:
-    """Drugs that act on the tumour cell (aromatase inhibitors act on the host's oestradiol)."""
+    """Species that act on the tumour cell: the drugs and their active metabolites (tamoxifen ->
+    4-hydroxytamoxifen, endoxifen); aromatase inhibitors act on the host's oestradiol instead."""
     kb = load_knowledge()
     names = dict.fromkeys(kb.compound(c).name for c in compounds)
+    names = dict.fromkeys(x for c in names for x in (c, *metabolites_of(c)))
     return tuple(c for c in names if not _is_aromatase_inhibitor(c))
+
+
+def _dosed_as(compound: str) -> str:
+    """The compound whose regimen gives ``compound``'s exposure: itself, or the parent of a metabolite."""
+    parent = pk_model(compound, "human").formed_from
+    return load_knowledge().compound(parent).name if parent else compound
 
 
 @dataclass(frozen=True)
@@ -231,7 +242,7 @@ class ExposurePlan:
 def _arm_free(arm: ArmRegimen, patients: Patients, edges: np.ndarray, seed: int) -> dict[str, np.ndarray]:
     free = {}
     for c in tumour_compounds(arm.compounds):
-        _, reg, red, share = next(d for d in arm.drugs if d[0] == c)
+        _, reg, red, share = next(d for d in arm.drugs if d[0] == _dosed_as(c))
         free[c] = _window_free_nM(c, reg, patients, edges, seed, red, share)
     return free
 
