@@ -115,3 +115,28 @@ def test_pi3k_akt_mtor_inhibitors_act_on_their_own_nodes():
     assert "IC50_alpelisib_PI3Ka" in formula["PI3K_activity"]
     assert "IC50_capivasertib_AKT1" in formula["AKT_activity"]
     assert "IC50_everolimus_mTORC1" in formula["mTORC1_activity"]
+
+
+def test_cdk46_inhibitors_enter_the_dish_at_their_free_medium_concentration():
+    """Kalvass & Maurer dilution of the human plasma fu to 10 % serum, for CDK4/6 inhibitors only; the dish
+    assays (run_cell_conditions) hand the model that free level."""
+    import pandas as pd
+
+    from eralpha.experiments import run_cell_conditions
+    from eralpha.model._medium import medium_unbound_fraction
+    from eralpha.pk import pk_model
+
+    d = load_knowledge().parameter("medium_serum_protein_ratio").value
+    for drug in ("palbociclib", "abemaciclib"):
+        fu = pk_model(drug, "human").fraction_unbound_plasma.value
+        assert medium_unbound_fraction(drug) == pytest.approx(1 / (1 + d * (1 / fu - 1)))
+        assert fu < medium_unbound_fraction(drug) < 1
+    assert medium_unbound_fraction("fulvestrant") == 1.0 and medium_unbound_fraction("alpelisib") == 1.0
+    cond = pd.DataFrame({"palbociclib": [0.0, 1000.0]})
+    res = run_cell_conditions("MCF7", cond, [0.0, 24.0], oestradiol=1.0)
+    dish = res["CDK46_activity"][:, -1]
+    cm = compile_model(assemble_cell_model(cell_line="MCF7", inhibitors=("palbociclib",)))
+    free = 1000.0 * medium_unbound_fraction("palbociclib")
+    direct = simulate(cm, [0.0, 24.0], start=-300.0, parameters={"conc_E2": 1.0},
+                      events=[Event(0.0, "conc_palbociclib", np.array([0.0, free]))])["CDK46_activity"][:, -1]
+    assert dish == pytest.approx(direct, rel=1e-6)

@@ -138,11 +138,6 @@ def test_paired_arms_give_every_arm_the_same_patients():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "known gap after the cell-cycle merge: palbociclib's free plasma level at 125 mg (~28 nM) inhibits CDK4 by < 20 % "
-    "against the fitted cellular IC50 (11 nM x cdk_cellular_shift 11.65), a shift fitted on nominal medium "
-    "concentrations that already holds the medium's protein binding; the in-vitro model needs a medium unbound "
-    "fraction and a refit (README, Known gaps)"))
 def test_cdk46_inhibitor_delays_progression_in_paired_patients():
     """Mechanism direction: adding palbociclib to fulvestrant (ESR1-mutant, CDK4/6i-naive: PALOMA-3-like)
     never shortens PFS of the same patients and lengthens it on average (the model's CDK4/6 blockade)."""

@@ -27,7 +27,8 @@ batched engine call (the forward-difference Jacobian too: one call with every pe
 
 Protocol in the model: cells pre-equilibrate 300 h in 10 nM oestradiol (the stock culture), then at t = 0
 the arm's medium is set (oestradiol 10 nM, 10 pM, or charcoal-stripped serum = a fitted residual level) and
-its drugs added; the dish's own T = 0 count is the initial number; the carrying capacity scales with the
+its drugs added (CDK4/6 inhibitors at their free concentration in 10 % serum, ``model/_medium.py``, so that
+``cdk_cellular_shift`` is learned on the free levels patients see); the dish's own T = 0 count is the initial number; the carrying capacity scales with the
 vessel's growth area.
 """
 
@@ -177,6 +178,7 @@ class MCF7TimecourseCalibration:
         """
         from ..engine import Event, SolverOptions, simulate
         from ..knowledge import load_knowledge
+        from ..model._medium import free_in_medium
 
         kb = load_knowledge()
         arms = self._arms(data)
@@ -195,7 +197,7 @@ class MCF7TimecourseCalibration:
         params["capacity"] = rep(capacity)
         events = [Event(0.0, "conc_E2", e2), Event(0.0, "cells", rep(arms["t0"].to_numpy()))]
         for drug in ("palbociclib", "fulvestrant", "abemaciclib"):
-            conc = np.where(arms["drug"].to_numpy() == drug, arms["conc_nM"].to_numpy(), 0.0)
+            conc = np.where(arms["drug"].to_numpy() == drug, free_in_medium(drug, arms["conc_nM"].to_numpy()), 0.0)
             events.append(Event(0.0, f"conc_{drug}", rep(conc)))
         res = simulate(self._model(), times, start=-_PRE_EQUILIBRATION_H, parameters=params, events=events,
                        options=SolverOptions(rtol=1e-5, atol=1e-8))

@@ -19,6 +19,7 @@ from ..analysis._western import WesternBlotAnalysis
 from ..engine import Event, SimulationResult, simulate
 from ..knowledge import load_knowledge
 from ..model._cell import GENES, assemble_cell_model, conc_param, split_compounds
+from ..model._medium import free_in_medium
 from ._base import ExperimentResult, lognormal_noise, metric_rows
 
 __all__ = ["run_cell_conditions", "condition_model", "PRE_EQUILIBRATION_H", "run_western_blot", "run_transcription", "run_proliferation", "run_hormone_dependence",
@@ -47,17 +48,19 @@ def run_cell_conditions(
     parameters: Mapping[str, object] | None = None,
     initial: Mapping[str, object] | None = None,
 ) -> SimulationResult:
-    """Simulate every row of ``conditions`` (columns = compound names, values = nM) in ``cell_line``.
+    """Simulate every row of ``conditions`` (columns = compound names, values = nominal medium nM) in ``cell_line``.
 
     Oestradiol (scalar or per row) is in the medium throughout; drugs are added at t = 0 and, with
     ``washout_at``, removed then; ``seeding`` (cells, scalar or per row) resets the cell number at t = 0.
     ``parameters`` / ``initial`` replace model parameters / initial states (a number, or one per row),
-    e.g. a calibration's candidate parameter sets. Returns the engine's result with ``conditions`` as labels.
+    e.g. a calibration's candidate parameter sets. CDK4/6 inhibitors enter the model at their free medium
+    concentration (:func:`eralpha.model._medium.free_in_medium`, 10 % serum binding). Returns the engine's result with ``conditions`` as labels.
     """
     compounds = [c for c in conditions.columns]
     model = condition_model(cell_line, compounds, tissue)
     kb = load_knowledge()
-    events = [Event(0.0, conc_param(kb.compound(c).name), conditions[c].to_numpy(float)) for c in compounds]
+    # nominal medium concentrations -> the free concentration the cell model takes (CDK4/6 inhibitors: serum binding)
+    events = [Event(0.0, conc_param(kb.compound(c).name), free_in_medium(c, conditions[c].to_numpy(float))) for c in compounds]
     if seeding is not None:
         events.append(Event(0.0, "cells", seeding))
     if washout_at is not None:
