@@ -289,6 +289,7 @@ class PetabCalibration:
     fit: FitOptions
     path: Path
     tables: dict[str, Path] = field(default_factory=dict)
+    time_shift_h: float = TIME_SHIFT_H
 
     def calibration(self):
         from ._calibration import Calibration
@@ -419,7 +420,7 @@ def read_petab(path: str | Path) -> PetabCalibration:
                          "value": pd.to_numeric(meas["measurement"], errors="coerce")})
     return PetabCalibration(name=str(meta.get("name", path.stem)), model=model, parameters=tuple(params), data=data,
                             noise=_noise(obs, str(files["observables"])), fit=FitOptions(**meta.get("fit", {})),
-                            path=path, tables=files)
+                            path=path, tables=files, time_shift_h=shift)
 
 
 def from_petab(path: str | Path):
