@@ -131,6 +131,26 @@ def test_roadrunner_on_the_petab_files_matches_eralpha(exported, original):
     assert np.max(np.abs(wrong - ours) / np.abs(ours)) > 0.1
 
 
+def test_a_knowledge_value_feeding_a_rate_becomes_a_parameter_with_rules(tmp_path):
+    """A half-life reaches the model as kdeg = ln 2 / t_half: exported as kb_<name> and an assignment rule."""
+    from eralpha.qsp import FreeParameter, load_spec
+
+    spec = load_spec(SPEC)
+    spec = spec.model_copy(update={"parameters": (spec.parameters[0], FreeParameter(name="CycD_half_life", lower=0.1, upper=10))})
+    path = to_petab(spec, tmp_path / "hl", data=pd.read_csv(DATA_DIR / "mcf7_growth.csv"))
+    problem = petab.Problem.from_yaml(str(path))
+    assert petab.lint_problem(problem) is False
+    assert "kb_CycD_half_life" in problem.parameter_df.index
+    rule = problem.sbml_model.getAssignmentRule("kdeg_CycD")
+    assert rule is not None and "kb_CycD_half_life" in __import__("libsbml").formulaToL3String(rule.getMath())
+    cal = from_petab(path)
+    assert cal.names == ["mu_max", "CycD_half_life"]
+    values = np.array([0.03, 1.5 * cal.problem.defaults[1]])
+    rr = _roadrunner_from_files(path, {"mu_max": values[0], "kb_CycD_half_life": values[1]})
+    ours = cal.problem.predict(values[None, :], options=TIGHT)[0]
+    assert np.max(np.abs(rr - ours) / np.abs(ours)) < MAX_REL
+
+
 # --- import ---------------------------------------------------------------------------------------
 def test_read_back_is_the_same_calibration(exported, original):
     back = read_petab(exported)

@@ -49,13 +49,8 @@ FILES = {"sbml": "model.xml", "conditions": "conditions.tsv", "observables": "ob
 _SIGMA = {"nominal": 0.1, "lower": 1e-4, "upper": 10.0}  # bounds of every noise parameter (natural scale)
 
 
-def _shift() -> float:
-    from ..experiments import PRE_EQUILIBRATION_H
-
-    return float(PRE_EQUILIBRATION_H)
-
-
-TIME_SHIFT_H = 300.0  # = eralpha.experiments.PRE_EQUILIBRATION_H (checked in the tests)
+#: eralpha's pre-equilibration (eralpha.experiments.PRE_EQUILIBRATION_H, checked in the tests): PEtab time - eralpha time
+TIME_SHIFT_H = 300.0
 
 
 def resolve_spec(target: str | Path | CalibrationSpec) -> tuple[CalibrationSpec, Path | None]:
@@ -84,17 +79,20 @@ def _is_calibration_spec(path: Path) -> bool:
 
 
 # --- export -----------------------------------------------------------------------------------------
-def _power_law(name: str, v0: float, base_p: dict, ms: ModelSpec, line: str, compounds) -> dict[str, tuple[float, float]]:
-    """Model parameters that knowledge-base value ``name`` sets: {parameter: (c, a)} with p = c * kb ** a."""
+def _power_law(name: str, v0: float, base, ms: ModelSpec, line: str, compounds) -> dict[str, tuple[float, float]]:
+    """Model parameters that knowledge-base value ``name`` sets: {parameter: (c, a)} with p = c * kb ** a
+    (found from the model assembled at 2x and 5x the value; anything else is one clear error)."""
     from ..experiments import condition_model
     from ..knowledge import knowledge_overrides
 
+    base_p = {p.name: p.value for p in base.parameters}
+    base_y = [s.initial for s in base.species]
     changed: list[dict] = []
     for f in (2.0, 5.0):
         with knowledge_overrides(ms.knowledge_overrides, origin="calibration spec"), \
                 knowledge_overrides({name: v0 * f}, origin="PEtab export"):
             m = condition_model(line, compounds, ms.tissue)
-        if any(s.initial != s0.initial for s, s0 in zip(m.species, condition_model(line, compounds, ms.tissue).species)):
+        if [s.initial for s in m.species] != base_y:
             raise InputError("changes the model's initial state, which the PEtab export cannot express", field="parameters",
                              value=name, valid="a cell-model parameter or a knowledge-base value that sets model parameters")
         changed.append({p.name: p.value for p in m.parameters if p.value != base_p[p.name]})
@@ -103,9 +101,10 @@ def _power_law(name: str, v0: float, base_p: dict, ms: ModelSpec, line: str, com
     out = {}
     for q in sorted(set(changed[0]) | set(changed[1])):
         q0, q2, q5 = base_p[q], changed[0].get(q, base_p[q]), changed[1].get(q, base_p[q])
-        if q0 <= 0 or q2 <= 0 or q5 <= 0:
+        if min(q0, q2, q5) <= 0:
             raise InputError(f"sets model parameter {q} in a way the PEtab export cannot express", field="parameters", value=name)
         a = math.log(q2 / q0) / math.log(2.0)
+        a = float(round(a)) if abs(a - round(a)) < 1e-9 else a
         if not math.isclose(q5, q0 * 5.0 ** a, rel_tol=1e-9):
             raise InputError(f"sets model parameter {q} non-linearly (not a power law); the PEtab export cannot express it",
                              field="parameters", value=name)
@@ -141,7 +140,7 @@ def _build(spec: CalibrationSpec, problem) -> _Export:
     with knowledge_overrides(ms.knowledge_overrides, origin="calibration spec"):
         model = condition_model(line, compounds, ms.tissue)
     kb = load_knowledge()
-    shift = _shift()
+    shift = TIME_SHIFT_H
     note = "PEtab condition parameter: set per condition in the conditions table"
     extra = [Parameter(SEEDING, next(s.initial for s in model.species if s.name == "cells"), "cells",
                        assumed("PEtab export", note), "cells seeded when the drugs are added (t = 300 h here, eralpha's t = 0)")]
@@ -154,7 +153,6 @@ def _build(spec: CalibrationSpec, problem) -> _Export:
         events.append(Event(shift, target, dose))
     events.append(Event(shift, "cells", SEEDING))
     ids, defaults = {}, {}
-    base_p = {p.name: p.value for p in model.parameters}
     rules = []
     for rp in problem.parameters:
         name = rp.spec.name
@@ -162,7 +160,7 @@ def _build(spec: CalibrationSpec, problem) -> _Export:
         if rp.route == "model":
             ids[name] = name
             continue
-        law = _power_law(name, rp.default, base_p, ms, line, compounds)
+        law = _power_law(name, rp.default, model, ms, line, compounds)
         if len(law) == 1:
             (q, (c, a)), = law.items()
             if a == 1.0 and math.isclose(c, 1.0, rel_tol=1e-12) and q not in ids.values():
@@ -172,7 +170,7 @@ def _build(spec: CalibrationSpec, problem) -> _Export:
         ids[name] = pid
         extra.append(Parameter(pid, rp.default, rp.unit or "dimensionless", assumed("PEtab export", f"knowledge-base value {name}"),
                                f"knowledge-base value {name}, estimated here"))
-        rules += [Expression(q, f"{c!r} * {pid} ^ {a!r}" if a != 1.0 else f"{c!r} * {pid}",
+        rules += [Expression(q, f"{c!r} * {pid} ^ ({a!r})" if a != 1.0 else f"{c!r} * {pid}",
                              next(p.unit for p in model.parameters if p.name == q), f"set by {name}")
                   for q, (c, a) in law.items()]
     model = model + Model(name=model.name, parameters=tuple(extra))
@@ -226,7 +224,7 @@ def to_petab(spec: str | Path | CalibrationSpec, directory: str | Path, data: pd
     cal = Calibration.from_spec(path if path is not None else spec, data=data)
     problem = cal.problem
     ex = _build(spec, problem)
-    shift = _shift()
+    shift = TIME_SHIFT_H
     meta = {"format": 1, "name": spec.name, "description": spec.description, "cell_line": problem.lines[0],
             "tissue": spec.model.tissue, "knowledge_overrides": dict(spec.model.knowledge_overrides),
             "model_parameters": dict(spec.model.model_parameters), "fit": spec.fit.model_dump(),
@@ -379,7 +377,7 @@ def read_petab(path: str | Path) -> PetabCalibration:
     path = Path(path)
     files = _problem_files(path)
     meta = _read_meta(files["sbml"])
-    shift = float(meta.get("time_shift_h", _shift()))
+    shift = float(meta.get("time_shift_h", TIME_SHIFT_H))
     cond = _table(files["conditions"], "conditions", ("conditionId", "conc_E2", SEEDING))
     obs = _table(files["observables"], "observables", ("observableId", "observableFormula", "noiseFormula"))
     meas = _table(files["measurements"], "measurements", ("observableId", "simulationConditionId", "time", "measurement"))
