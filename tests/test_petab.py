@@ -172,7 +172,8 @@ def test_read_back_is_the_same_calibration(exported, original):
 def test_cli_export_and_import(tmp_path, capsys):
     out = tmp_path / "p"
     main(["export", "petab", "mcf7-growth", "--output", str(out)])
-    assert "problem.yaml" in capsys.readouterr().out
+    text = capsys.readouterr().out
+    assert "problem.yaml" in text and "petab lint: no errors" in text
     main(["import", "petab", str(out / "problem.yaml")])
     text = capsys.readouterr().out
     assert "palbociclib.inhibition.CDK4" in text and "57 data points" in text
@@ -211,3 +212,15 @@ def test_bad_input_is_one_clear_error(tmp_path, exported, capsys):
     assert not (tmp_path / "y").exists()
     with pytest.raises(InputError, match="not found"):
         read_petab(tmp_path / "missing.yaml")
+
+
+def test_a_problem_not_written_by_eralpha_is_refused(tmp_path, exported):
+    import shutil
+
+    from eralpha.model import assemble_cell_model, write_sbml
+
+    folder = tmp_path / "foreign"
+    shutil.copytree(exported.parent, folder)
+    write_sbml(assemble_cell_model(cell_line="MCF7"), folder / "model.xml")  # no eralpha PEtab annotation
+    with pytest.raises(InputError, match="only problems written by 'eralpha export petab'"):
+        read_petab(folder / "problem.yaml")

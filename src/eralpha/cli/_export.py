@@ -54,3 +54,17 @@ def export_petab(
     n = sum(1 for _ in open(path.parent / "measurements.tsv", encoding="utf-8")) - 1
     console.print(f"wrote {path} (PEtab v1: model.xml, conditions, observables, {n} measurements, parameters; "
                   "times + 300 h)", highlight=False, soft_wrap=True)
+    console.print(_petab_lint(path), highlight=False, soft_wrap=True)
+
+
+def _petab_lint(path: Path) -> str:
+    """The petab library's verdict on the problem (petab.v1.lint_problem), or why it was not run."""
+    try:
+        import petab.v1 as petab
+    except ImportError:
+        return "petab lint not run (pip install 'eralpha[qsp]')"
+    import logging
+
+    logging.getLogger("petab").setLevel(logging.ERROR)  # its info lines (no visualisation table) are noise here
+    errors = petab.lint_problem(petab.Problem.from_yaml(str(path)))
+    return "petab lint: errors (see the log above)" if errors else "petab lint: no errors"
