@@ -165,6 +165,10 @@ def _build(spec: CalibrationSpec, problem) -> _Export:
             if a == 1.0 and math.isclose(c, 1.0, rel_tol=1e-12) and q not in ids.values():
                 ids[name] = q
                 continue
+        taken = sorted(set(law) & ({e.name for e in rules} | set(ids.values())))
+        if taken:
+            raise InputError(f"sets model parameter {taken[0]}, which another free parameter already sets; "
+                             "the PEtab export cannot combine them", field="parameters", value=name)
         pid = "kb_" + sbml_id(name)
         ids[name] = pid
         extra.append(Parameter(pid, rp.default, rp.unit or "dimensionless", assumed("PEtab export", f"knowledge-base value {name}"),
