@@ -126,6 +126,17 @@ def test_roadrunner_on_the_petab_files_matches_eralpha(exported, original):
     rel = np.abs(rr - ours) / np.abs(ours)
     print(f"PEtab round trip: max relative difference {rel.max():.2e} over {len(rel)} measurements")
     assert rel.max() < MAX_REL
+    # PEtab's own objective on those simulations is eralpha's: chi2 with sigma = 1 is eralpha's SSR (log residuals)
+    problem = petab.Problem.from_yaml(str(exported))
+    sims = problem.measurement_df.assign(simulation=rr).rename(columns={"measurement": "simulation_"})
+    sims = sims.drop(columns="simulation_")
+    par = problem.parameter_df.copy()
+    par.loc["sigma_fold_change", "nominalValue"] = 1.0
+    chi2 = petab.calculate_chi2(problem.measurement_df, sims, problem.observable_df, par)
+    x = np.array([q.to_internal(v) for q, v in zip(original.parameters, CANDIDATE)])
+    ssr = float(np.sum(original.residuals(x) ** 2))
+    print(f"PEtab chi2 {chi2:.8g} vs eralpha SSR {ssr:.8g}")
+    assert chi2 == pytest.approx(ssr, rel=1e-5)  # eralpha's residuals use the default tolerances
     # the comparison can fail: the same files read without the 300 h shift disagree grossly
     wrong = _roadrunner_from_files(exported, dict(zip(ids, CANDIDATE)), shift=TIME_SHIFT_H)
     assert np.max(np.abs(wrong - ours) / np.abs(ours)) > 0.1
