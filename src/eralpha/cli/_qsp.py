@@ -1,4 +1,5 @@
-"""The QSP toolkit on the command line: ``eralpha calibrate`` and ``eralpha sensitivity`` (PEtab export/import: not yet)."""
+"""The QSP toolkit on the command line: ``eralpha calibrate``, ``eralpha sensitivity`` and ``eralpha import petab``
+(``eralpha export petab`` lives with the other exports)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ._app import app, console, print_frame
+from ._app import app, console, import_app, print_frame
 
 
 _RUNS = typer.Option(None, "--runs-dir", help="Runs folder (default ./eralpha-runs or $ERALPHA_RUNS).")
@@ -75,3 +76,37 @@ def sensitivity(
     sa, path = run_sensitivity(spec, runs_dir=runs_dir, seed=seed, samples=samples, method=method)
     print_frame(sa.indices_.reset_index(), title=f"{sa.method} indices: {sa.output_name} ({sa.n_evaluations_} evaluations)")
     console.print(f"[bold]run written:[/] {path}", highlight=False, soft_wrap=True)
+
+
+@import_app.command("petab")
+def import_petab(
+    problem: Path = typer.Argument(..., help="A PEtab v1 problem YAML written by 'eralpha export petab'."),
+    fit: bool = typer.Option(False, "--fit", help="Fit it with eralpha and write a run folder (as 'eralpha calibrate' does)."),
+    runs_dir: Path | None = _RUNS,
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Seed of the Latin-hypercube starts (default: the problem's)."),
+    starts: int | None = typer.Option(None, "--starts", min=1, help="Number of optimiser starts (default: the problem's)."),
+    profile: bool = typer.Option(True, "--profile/--no-profile", help="With --fit: profile likelihoods and identifiability."),
+) -> None:
+    """Read a PEtab problem back into eralpha (experiments, free parameters, data on eralpha's clock); --fit fits it."""
+    if not fit:
+        from ..qsp import read_petab
+
+        pc = read_petab(problem)
+        print_frame(_parameter_table(pc), title=f"{pc.name}: free parameters ({pc.noise} noise)")
+        console.print(f"{len(pc.model.experiments)} experiments, {len(pc.data)} data points (times - {pc.time_shift_h:g} h); "
+                      "fit it with --fit", highlight=False)
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from ..qsp._runs import run_petab_import
+
+    options = {k: v for k, v in {"seed": seed, "starts": starts}.items() if v is not None}
+    cal, path = run_petab_import(problem, runs_dir=runs_dir, profile=profile, **options)
+    _headline(cal, path)
+
+
+def _parameter_table(pc):
+    import pandas as pd
+
+    return pd.DataFrame([{"parameter": p.name, "lower": p.lower, "upper": p.upper, "scale": p.scale} for p in pc.parameters])

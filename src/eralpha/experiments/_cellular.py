@@ -16,7 +16,7 @@ import pandas as pd
 from ..analysis._doseresponse import DoseResponseFitter
 from ..analysis._synergy import bliss_excess
 from ..analysis._western import WesternBlotAnalysis
-from ..engine import Event, SimulationResult, simulate
+from ..engine import Event, SimulationResult, SolverOptions, simulate
 from ..knowledge import load_knowledge
 from ..model._cell import GENES, assemble_cell_model, conc_param, split_compounds
 from ..model._medium import free_in_medium
@@ -47,14 +47,17 @@ def run_cell_conditions(
     tissue: str = "breast",
     parameters: Mapping[str, object] | None = None,
     initial: Mapping[str, object] | None = None,
+    options: SolverOptions | None = None,
 ) -> SimulationResult:
     """Simulate every row of ``conditions`` (columns = compound names, values = nominal medium nM) in ``cell_line``.
 
     Oestradiol (scalar or per row) is in the medium throughout; drugs are added at t = 0 and, with
     ``washout_at``, removed then; ``seeding`` (cells, scalar or per row) resets the cell number at t = 0.
     ``parameters`` / ``initial`` replace model parameters / initial states (a number, or one per row),
-    e.g. a calibration's candidate parameter sets. CDK4/6 inhibitors enter the model at their free medium
-    concentration (:func:`eralpha.model._medium.free_in_medium`, 10 % serum binding). Returns the engine's result with ``conditions`` as labels.
+    e.g. a calibration's candidate parameter sets; ``options``: the solver's tolerances (default: the engine's).
+    CDK4/6 inhibitors enter the model at their free medium concentration
+    (:func:`eralpha.model._medium.free_in_medium`, 10 % serum binding). Returns the engine's result with
+    ``conditions`` as labels.
     """
     compounds = [c for c in conditions.columns]
     model = condition_model(cell_line, compounds, tissue)
@@ -68,7 +71,7 @@ def run_cell_conditions(
     e2 = np.broadcast_to(np.asarray(oestradiol, dtype=float), (len(conditions),))
     return simulate(model, times, start=-PRE_EQUILIBRATION_H,
                     parameters={"conc_E2": e2, "conc_A4": androstenedione, **(parameters or {})}, initial=initial,
-                    events=events, labels=conditions.reset_index(drop=True))
+                    events=events, labels=conditions.reset_index(drop=True), **({"options": options} if options else {}))
 
 
 # ------------------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ What is written, and how eralpha's conventions map onto SBML:
 * reactions with kinetic laws parsed from the rate formulas by ``libsbml.parseL3Formula`` (``log`` is
   the natural logarithm, as in sympy and the engine);
 * unit definitions derived with eralpha's pint registry (time in hours, concentrations in nM);
-* optionally SBML events for eralpha :class:`~eralpha.engine.Event` objects: trigger ``time >= t``
+* optionally SBML events for eralpha :class:`~eralpha.engine.Event` objects (a value is a number, or a
+  formula string over the model's ids such as a dose parameter): trigger ``time >= t``
   (initial value false, so an event at t = 0 fires at the start, like the engine), persistent,
   ``useValuesFromTriggerTime="false"``, priorities keeping the engine's order for simultaneous events.
 
@@ -40,7 +41,7 @@ from ._symbolic import parse_formula
 if TYPE_CHECKING:  # the engine sits above the model layer; events are only read duck-typed
     from ..engine import Event
 
-__all__ = ["to_sbml", "to_sbml_document", "write_sbml", "read_provenance", "sbml_id", "SBMLExportError", "PROVENANCE_NS", "COMPARTMENT"]
+__all__ = ["to_sbml", "to_sbml_document", "write_sbml", "checked_sbml_string", "write_text_atomic", "read_provenance", "sbml_id", "SBMLExportError", "PROVENANCE_NS", "COMPARTMENT"]
 
 PROVENANCE_NS = "https://eralpha.dev/sbml/provenance/1"
 COMPARTMENT = "cell"
@@ -330,11 +331,13 @@ def _add_events(m, model: Model, events: Sequence[Event], settings) -> None:
             raise InputError(f"unknown event action '{e.action}'", field="events", valid=", ".join(_ACTION))
         if e.target in params and e.action != "set":
             raise InputError(f"parameters can only be set by an event, not '{e.action}'", field=f"event {e.target}")
-        value = _scalar(e.value, f"event {e.target} at {e.time:g} h")
+        # a string value is an SBML formula over the model's ids (e.g. a condition-specific dose parameter)
+        value = e.value if isinstance(e.value, str) else _scalar(e.value, f"event {e.target} at {e.time:g} h")
+        shown = value if isinstance(value, str) else f"{value:g}"
         ev = m.createEvent()
         ev.setId(f"event_{i}_{e.target}")
-        ev.setName(f"{e.action} {e.target} to {value:g} at t = {e.time:g} h" if e.action == "set"
-                   else f"{e.action} {e.target} by {value:g} at t = {e.time:g} h")
+        ev.setName(f"{e.action} {e.target} to {shown} at t = {e.time:g} h" if e.action == "set"
+                   else f"{e.action} {e.target} by {shown} at t = {e.time:g} h")
         ev.setUseValuesFromTriggerTime(False)
         trig = ev.createTrigger()
         trig.setInitialValue(False)  # an event at the start time fires at the start, as in the engine
@@ -344,7 +347,7 @@ def _add_events(m, model: Model, events: Sequence[Event], settings) -> None:
         prio.setMath(_math(repr(float(len(ordered) - i)), settings, f"the priority of event {i}"))
         asg = ev.createEventAssignment()
         asg.setVariable(e.target)
-        formula = _ACTION[e.action].format(target=e.target, value=repr(value))
+        formula = _ACTION[e.action].format(target=e.target, value=f"({value})" if isinstance(value, str) else repr(value))
         _check(asg.setMath(_math(formula, settings, f"the assignment of event {i}")), f"event {i}")
 
 
@@ -355,21 +358,29 @@ def to_sbml(model: Model, *, events: Sequence[Event] = (), parameters: Mapping[s
     :class:`~eralpha.engine.Event` objects with one value each) become SBML events. Raises
     :class:`SBMLExportError` if libsbml's consistency check finds an error.
     """
+    return checked_sbml_string(to_sbml_document(model, events=events, parameters=parameters), model.name)
+
+
+def checked_sbml_string(doc, name: str) -> str:
+    """The document as a string after libsbml's consistency check (:class:`SBMLExportError` on an error)."""
     libsbml = _libsbml()
-    doc = to_sbml_document(model, events=events, parameters=parameters)
     doc.checkConsistency()
     errors = [doc.getError(i) for i in range(doc.getNumErrors())
               if doc.getError(i).getSeverity() >= libsbml.LIBSBML_SEV_ERROR]
     if errors:
         shown = "; ".join(f"line {e.getLine()}: {e.getShortMessage()} — {e.getMessage().strip()}" for e in errors[:3])
-        raise SBMLExportError(f"the exported SBML of '{model.name}' is inconsistent ({len(errors)} errors): {shown}")
+        raise SBMLExportError(f"the exported SBML of '{name}' is inconsistent ({len(errors)} errors): {shown}")
     return libsbml.writeSBMLToString(doc)
 
 
 def write_sbml(model: Model, path: str | os.PathLike, *, events: Sequence[Event] = (),
                parameters: Mapping[str, float] | None = None) -> Path:
     """Write :func:`to_sbml` to ``path`` atomically (a temporary file in the same folder, then rename)."""
-    text = to_sbml(model, events=events, parameters=parameters)
+    return write_text_atomic(to_sbml(model, events=events, parameters=parameters), path)
+
+
+def write_text_atomic(text: str, path: str | os.PathLike) -> Path:
+    """Write ``text`` to ``path`` atomically (a temporary file in the same folder, then rename)."""
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():

@@ -83,6 +83,13 @@ class Calibration(Fitter):
         cal.spec = spec
         return cal
 
+    @classmethod
+    def from_petab(cls, path: str | Path) -> "Calibration":
+        """From a PEtab v1 problem YAML written by :func:`~eralpha.qsp.to_petab` (times back on eralpha's clock)."""
+        from ._petab import from_petab
+
+        return from_petab(path)
+
     # -- objective --------------------------------------------------------------------------------
     def _values(self, x: np.ndarray) -> np.ndarray:
         x = np.atleast_2d(x)

@@ -162,8 +162,9 @@ class Problem:
         return params, initial
 
     # -- simulation -------------------------------------------------------------------------------
-    def simulate(self, values: np.ndarray, times: np.ndarray | None = None) -> dict[str, dict[str, np.ndarray]]:
-        """{experiment id: {observable: (B, T) array}} at ``times`` (default: every data time)."""
+    def simulate(self, values: np.ndarray, times: np.ndarray | None = None, options=None) -> dict[str, dict[str, np.ndarray]]:
+        """{experiment id: {observable: (B, T) array}} at ``times`` (default: every data time); ``options``:
+        the engine's :class:`~eralpha.engine.SolverOptions` (default tolerances when None)."""
         from ..experiments import run_cell_conditions
 
         values = np.atleast_2d(np.asarray(values, dtype=float))
@@ -183,7 +184,8 @@ class Problem:
             params, initial = self._batched(line, values, E)
             with knowledge_overrides(self.spec.knowledge_overrides, origin="calibration spec"):
                 res = run_cell_conditions(line, cond, times, oestradiol=np.tile([e.oestradiol for e in exps], B),
-                                          seeding=seeding, tissue=self.spec.tissue, parameters=params, initial=initial)
+                                          seeding=seeding, tissue=self.spec.tissue, parameters=params, initial=initial,
+                                          options=options)
             for j, e in enumerate(exps):
                 rows = np.arange(B) * E + j
                 obs = {name: res[name][rows] for name in res.observable_names}
@@ -191,15 +193,15 @@ class Problem:
                 out[e.id] = obs
         return out
 
-    def predict(self, values: np.ndarray) -> np.ndarray:
+    def predict(self, values: np.ndarray, options=None) -> np.ndarray:
         """(B, n) simulated value of every data row; a candidate the solver cannot run gives NaN rows."""
         values = np.atleast_2d(np.asarray(values, dtype=float))
         try:
-            sims = self.simulate(values)
+            sims = self.simulate(values, options=options)
         except (SolverError, PlausibilityError):
             if len(values) == 1:
                 return np.full((1, len(self.data)), np.nan)
-            return np.vstack([self.predict(v[None, :]) for v in values])  # find which candidates fail
+            return np.vstack([self.predict(v[None, :], options) for v in values])  # find which candidates fail
         t_index = {t: i for i, t in enumerate(self.times)}
         out = np.empty((len(values), len(self.data)))
         d = self.data

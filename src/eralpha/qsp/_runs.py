@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import InputError
 
-__all__ = ["run_calibration", "run_sensitivity", "SHIPPED_CALIBRATIONS", "register_calibration", "resolve_calibration",
+__all__ = ["run_calibration", "fit_and_write", "run_petab_import", "run_sensitivity", "SHIPPED_CALIBRATIONS", "register_calibration", "resolve_calibration",
            "DATA_DIR"]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -21,18 +21,29 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 def run_calibration(spec_path: str | Path, *, runs_dir: str | Path | None = None, seed: int | None = None,
                     starts: int | None = None, profile: bool = True, profile_points: int = 6):
     """Fit the spec, profile the likelihood and write the run folder; returns (calibration, run path)."""
-    import matplotlib.pyplot as plt
-
     from ..scenario import read_yaml
-    from ..store import RunWriter, utc_now
+    from ..store import utc_now
     from ._calibration import Calibration
-    from ._spec import load_spec
 
     started = utc_now()
     spec_path = Path(spec_path)
     raw = read_yaml(spec_path)
-    spec = load_spec(spec_path)
     cal = Calibration.from_spec(spec_path)
+    return fit_and_write(cal, scenario=raw, scenario_path=spec_path, started=started, runs_dir=runs_dir, seed=seed,
+                         starts=starts, profile=profile, profile_points=profile_points)
+
+
+def fit_and_write(cal, *, scenario: dict, scenario_path: Path | None, started, runs_dir: str | Path | None = None,
+                  seed: int | None = None, starts: int | None = None, profile: bool = True, profile_points: int = 6,
+                  notes: tuple[str, ...] = ()):
+    """Fit a :class:`~eralpha.qsp.Calibration` (and profile it), write its run folder; returns (calibration, run path).
+
+    What ``eralpha calibrate SPEC`` and ``eralpha import petab PROBLEM --fit`` share: ``scenario`` is what the
+    manifest records as the input (the spec, or what a PEtab problem was read as)."""
+    import matplotlib.pyplot as plt
+
+    from ..store import RunWriter
+
     if seed is not None:
         cal.seed = int(seed)
     if starts is not None:
@@ -40,8 +51,8 @@ def run_calibration(spec_path: str | Path, *, runs_dir: str | Path | None = None
     cal.fit()
     if profile:
         cal.profile(points=profile_points)
-    with RunWriter(root=runs_dir, name=spec.name, kind="calibration", scenario=raw, scenario_path=spec_path,
-                   seed=cal.seed, started=started, title=f"Calibration {spec.name}") as run:
+    with RunWriter(root=runs_dir, name=cal.name, kind="calibration", scenario=scenario, scenario_path=scenario_path,
+                   seed=cal.seed, started=started, title=f"Calibration {cal.name}") as run:
         run.add_table("estimates", cal.summary.reset_index())
         run.add_table("starts", cal.starts_)
         run.add_table("predictions", cal.predictions_)
@@ -61,8 +72,25 @@ def run_calibration(spec_path: str | Path, *, runs_dir: str | Path | None = None
         run.add_note(f"Multi-start least squares ({cal.starts} seeded Latin-hypercube starts, seed {cal.seed}); "
                      f"{cal.noise} noise; Jacobian by forward finite differences (one batched engine call per evaluation).")
         run.add_note("Calibration, not prediction: every estimate here is tuned to the data of this spec.")
+        for note in notes:
+            run.add_note(note)
     plt.close("all")
     return cal, run.path
+
+
+def run_petab_import(problem_path: str | Path, **options):
+    """Read a PEtab problem written by ``eralpha export petab``, fit it with eralpha and write the run folder."""
+    from ..store import utc_now
+    from ._petab import read_petab
+
+    started = utc_now()
+    pc = read_petab(problem_path)
+    scenario = {"petab_problem": str(problem_path), "name": pc.name, "noise": pc.noise,
+                "model": pc.model.model_dump(mode="json"), "parameters": [p.model_dump(mode="json") for p in pc.parameters],
+                "fit": pc.fit.model_dump()}
+    return fit_and_write(pc.calibration(), scenario=scenario, scenario_path=Path(problem_path), started=started,
+                         notes=(f"Read from the PEtab v1 problem {problem_path}: measurement times minus "
+                                f"{pc.time_shift_h:g} h (the SBML model's pre-equilibration).",), **options)
 
 
 def run_sensitivity(spec_path: str | Path, *, runs_dir: str | Path | None = None, seed: int | None = None,
