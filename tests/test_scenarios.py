@@ -67,3 +67,14 @@ def test_round_trip_of_a_scenario_file(tmp_path):
     p.write_text(yaml.safe_dump(GOOD))
     s = load_scenario(p)
     assert s.concentrations == [1.0, 10.0]
+
+
+def test_a_shipped_scenario_is_found_by_its_bare_name_and_a_typo_gets_suggestions():
+    from eralpha.errors import UnknownNameError
+    from eralpha.scenario import load_scenario
+    from eralpha.scenario._load import SHIPPED_DIR, resolve_scenario
+
+    assert resolve_scenario("trial_elaine1") == SHIPPED_DIR / "trial_elaine1.yaml"
+    assert load_scenario("invitro_hormone_dependence").name == load_scenario(SHIPPED_DIR / "invitro_hormone_dependence.yaml").name
+    with pytest.raises(UnknownNameError, match="did you mean 'trial_elaine1'"):
+        resolve_scenario("trial_elain1")

@@ -13,15 +13,29 @@ from ..errors import InputError, UnknownNameError
 from ..knowledge import load_knowledge
 from ._schema import SCENARIO_MODELS, Scenario
 
-__all__ = ["load_scenario", "parse_scenario", "read_yaml", "shipped_scenarios", "SHIPPED_DIR", "OTHER_KINDS"]
+__all__ = ["load_scenario", "parse_scenario", "read_yaml", "resolve_scenario", "shipped_scenarios", "SHIPPED_DIR", "OTHER_KINDS"]
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "scenarios"
 OTHER_KINDS = ("pk",)  # read by eralpha.pk
 _adapter = TypeAdapter(Scenario)
 
 
-def read_yaml(path: str | Path) -> dict[str, Any]:
+def resolve_scenario(path: str | Path) -> Path:
+    """``path`` itself when it exists, else the shipped scenario of that name (``trial_elaine1`` or
+    ``trial_elaine1.yaml``); a bare name that matches none is an unknown name with suggestions."""
     path = Path(path)
+    if path.exists() or path.parent != Path("."):
+        return path
+    shipped = {p.stem: p for p in shipped_scenarios()}
+    if path.suffix in (".yaml", ".yml"):
+        return shipped.get(path.stem, path)  # a file name that is not here: 'scenario file not found'
+    if path.name in shipped:
+        return shipped[path.name]
+    raise UnknownNameError("scenario", str(path), shipped, file=str(path))
+
+
+def read_yaml(path: str | Path) -> dict[str, Any]:
+    path = resolve_scenario(path)
     if not path.exists():
         raise InputError("scenario file not found", file=str(path), valid="a path to a .yaml scenario (see scenarios/)")
     if path.is_dir():
