@@ -226,3 +226,6 @@ def test_trial_comparison_fast_path_equals_the_lifelines_path():
     assert fast["hr"] == pytest.approx(hr["hazard_ratio"], rel=1e-6)
     assert fast["hr_ci"] == pytest.approx([hr["hr_lower"], hr["hr_upper"]], rel=1e-6)
     assert fast["logrank_p"] == pytest.approx(ref.logrank_["p"], rel=1e-9)
+    # text event codes are not numbers: the lifelines path reads them, with the same answer
+    text = df.assign(event=df["event"].map({1: "yes", 0: "no"}))
+    assert comparison_endpoints(text, "B", "A", strata=("s",))["hr"] == pytest.approx(fast["hr"], rel=1e-6)

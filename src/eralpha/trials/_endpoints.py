@@ -46,8 +46,11 @@ def _fast_comparison(sub: pd.DataFrame, experimental: str, strata: tuple[str, ..
     """HR (Efron, stratified Cox) and log-rank p on NumPy arrays (:mod:`eralpha.analysis._cox`), the same
     statistics SurvivalAnalysis gets from lifelines to its convergence tolerance (~1e-7 on HR), ~50x
     faster; None where that path has to decide (a fit that does not converge, missing or odd values)."""
-    t = sub["pfs_months"].to_numpy(float)
-    e = sub["event"].to_numpy(float)
+    try:
+        t = sub["pfs_months"].to_numpy(float)
+        e = sub["event"].to_numpy(float)
+    except (TypeError, ValueError):  # text event codes ("yes", "censored"): SurvivalAnalysis reads those
+        return None
     if not (np.all(np.isfinite(t)) and np.all(t >= 0) and np.all((e == 0) | (e == 1))):
         return None
     if strata and sub[list(strata)].isna().to_numpy().any():
