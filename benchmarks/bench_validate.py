@@ -42,7 +42,9 @@ def run_validate(cache: str, only: str | None) -> dict:
     jobs = {}
     for (s, name), e in zip(starts, ends):
         jobs[name] = jobs.get(name, 0.0) + e - s  # a job's repeated "still running" lines share its name
-    summary = next((line for line in proc.stdout.splitlines() if line.startswith("eralpha scorecard")), "")
+    # piped, the summary is commentary: "# eralpha scorecard: ..."
+    summary = next((line.removeprefix("# ") for line in proc.stdout.splitlines()
+                    if line.removeprefix("# ").startswith("eralpha scorecard")), "")
     return {"wall": wall, "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
             "load": load, "jobs": jobs, "summary": summary}
 

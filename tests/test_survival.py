@@ -169,3 +169,63 @@ def test_stratified_logrank_sums_over_strata():
     plain = SurvivalAnalysis(time="time", event="status", arm="x").fit(df)
     assert plain.logrank_["chi2"] == pytest.approx(_two_group_logrank_by_hand(df, None), rel=1e-9)
     assert fit.logrank_["chi2"] != pytest.approx(plain.logrank_["chi2"], rel=1e-3)
+
+
+# --- the NumPy Cox / log-rank used by the trial layer, against lifelines and statsmodels (the oracle) ---
+def _survival_data(n: int, seed: int, ties: bool) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    arm = rng.integers(0, 2, n)
+    t = rng.exponential(10 / np.exp(0.4 * arm))
+    t = np.ceil(t) if ties else t  # whole months: many tied event times (Efron matters)
+    c = rng.exponential(15, n)
+    return pd.DataFrame({"time": np.minimum(t, c), "event": (t <= c).astype(int), "x": np.where(arm, "B", "A"),
+                         "s": rng.integers(0, 3, n).astype(str)})
+
+
+@pytest.mark.parametrize("n,seed,ties", [(40, 1, True), (200, 2, False), (500, 3, True), (1000, 4, False)])
+@pytest.mark.parametrize("strata", [(), ("s",)])
+def test_numpy_cox_and_logrank_match_lifelines(n, seed, ties, strata):
+    from eralpha.analysis._cox import cox_ph, logrank
+
+    df = _survival_data(n, seed, ties)
+    ref = SurvivalAnalysis(time="time", event="event", arm="x", reference="A", strata=strata).fit(df)
+    s = df[list(strata)].to_numpy() if strata else None
+    x = (df["x"] == "B").to_numpy(float)
+    fit = cox_ph(df["time"], df["event"], x, strata=s)
+    hr = ref.hazard_ratios_.iloc[0]
+    # lifelines stops at its own tolerance (Newton decrement < 1e-7): agreement to ~1e-7, not 1e-15
+    for mine, theirs in [("hazard_ratio", "hazard_ratio"), ("hr_lower", "hr_lower"), ("hr_upper", "hr_upper"), ("se", "se")]:
+        assert fit[mine][0] == pytest.approx(hr[theirs], rel=1e-6)
+    assert fit["p"][0] == pytest.approx(hr["p"], rel=1e-4)
+    lr = logrank(df["time"], df["event"], x, strata=s)
+    assert lr["chi2"] == pytest.approx(ref.logrank_["chi2"], rel=1e-9)
+    assert lr["p"] == pytest.approx(ref.logrank_["p"], rel=1e-9)
+
+
+def test_numpy_cox_reproduces_r_on_aml_and_refuses_separation():
+    from eralpha.analysis._cox import cox_ph
+
+    x = (AML["x"] == "Nonmaintained").to_numpy(float)
+    fit = cox_ph(AML["time"], AML["status"], x)
+    # R survival, tests/doaml.Rout.save: coef 0.916, exp(coef) 2.498, se 0.512, p 0.074
+    assert fit["coef"][0] == pytest.approx(0.916, abs=5e-4)
+    assert fit["hazard_ratio"][0] == pytest.approx(2.498, abs=5e-4)
+    assert fit["se"][0] == pytest.approx(0.512, abs=5e-4)
+    assert fit["p"][0] == pytest.approx(0.074, abs=5e-4)
+    # every event in one arm: the MLE runs off to infinity; the fit says so instead of returning a number
+    assert cox_ph([1, 2, 3, 4, 5, 6], [1, 1, 1, 0, 0, 0], [1, 1, 1, 0, 0, 0]) is None
+
+
+def test_trial_comparison_fast_path_equals_the_lifelines_path():
+    from eralpha.trials._endpoints import comparison_endpoints
+
+    df = _survival_data(600, 7, True).rename(columns={"time": "pfs_months", "x": "arm"})
+    fast = comparison_endpoints(df, "B", "A", strata=("s",))
+    ref = SurvivalAnalysis(time="pfs_months", event="event", arm="arm", reference="A", strata=("s",)).fit(df)
+    hr = ref.hazard_ratios_.loc["arm=B"]
+    assert fast["hr"] == pytest.approx(hr["hazard_ratio"], rel=1e-6)
+    assert fast["hr_ci"] == pytest.approx([hr["hr_lower"], hr["hr_upper"]], rel=1e-6)
+    assert fast["logrank_p"] == pytest.approx(ref.logrank_["p"], rel=1e-9)
+    # text event codes are not numbers: the lifelines path reads them, with the same answer
+    text = df.assign(event=df["event"].map({1: "yes", 0: "no"}))
+    assert comparison_endpoints(text, "B", "A", strata=("s",))["hr"] == pytest.approx(fast["hr"], rel=1e-6)

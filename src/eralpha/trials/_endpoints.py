@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import SurvivalAnalysis, clopper_pearson, km_median, km_survival_at
+from ..analysis._cox import cox_ph, logrank
 from ..errors import InputError
 
 __all__ = ["arm_endpoints", "comparison_endpoints", "trial_endpoints", "ARM_KEYS", "COMPARISON_KEYS"]
@@ -41,6 +42,28 @@ def arm_endpoints(g: pd.DataFrame) -> dict:
             "n_measurable": int(len(meas)), "orr": orr, "orr_ci": orr_ci, "cbr": cbr, "cbr_ci": cbr_ci}
 
 
+def _fast_comparison(sub: pd.DataFrame, experimental: str, strata: tuple[str, ...]) -> dict | None:
+    """HR (Efron, stratified Cox) and log-rank p on NumPy arrays (:mod:`eralpha.analysis._cox`), the same
+    statistics SurvivalAnalysis gets from lifelines to its convergence tolerance (~1e-7 on HR), ~50x
+    faster; None where that path has to decide (a fit that does not converge, missing or odd values)."""
+    try:
+        t = sub["pfs_months"].to_numpy(float)
+        e = sub["event"].to_numpy(float)
+    except (TypeError, ValueError):  # text event codes ("yes", "censored"): SurvivalAnalysis reads those
+        return None
+    if not (np.all(np.isfinite(t)) and np.all(t >= 0) and np.all((e == 0) | (e == 1))):
+        return None
+    if strata and sub[list(strata)].isna().to_numpy().any():
+        return None
+    s = sub[list(strata)].astype(str).to_numpy() if strata else None
+    x = (sub["arm"] == experimental).to_numpy(float)
+    cox = cox_ph(t, e, x, strata=s)
+    if cox is None:
+        return None
+    return {"hr": float(cox["hazard_ratio"][0]), "hr_ci": [float(cox["hr_lower"][0]), float(cox["hr_upper"][0])],
+            "logrank_p": float(logrank(t, e, x, strata=s)["p"])}
+
+
 def comparison_endpoints(table: pd.DataFrame, experimental: str, reference: str, strata: tuple[str, ...] = ()) -> dict:
     """Cox HR (95 % CI; stratified by ``strata``) of ``experimental`` vs ``reference`` and the log-rank p."""
     sub = table[table["arm"].isin([experimental, reference])]
@@ -48,7 +71,10 @@ def comparison_endpoints(table: pd.DataFrame, experimental: str, reference: str,
     if sub["arm"].nunique() < 2 or sub["event"].sum() == 0:
         return nan
     strata = tuple(c for c in strata if sub[c].nunique() > 1)
-    try:
+    fast = _fast_comparison(sub, experimental, strata)
+    if fast is not None:
+        return fast
+    try:  # the lifelines path: what the fast fit could not do (separation, unusual values) is decided as before
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit = SurvivalAnalysis(time="pfs_months", event="event", arm="arm", reference=reference, strata=strata).fit(sub)
