@@ -56,7 +56,7 @@ TIME_SHIFT_H = 300.0
 
 def resolve_spec(target: str | Path | CalibrationSpec) -> tuple[CalibrationSpec, Path | None]:
     """A spec object, a spec file or the name of a shipped spec -> (spec, its path); one clear error otherwise."""
-    from ._runs import DATA_DIR
+    from ._runs import DATA_DIR, not_a_calibration
 
     if isinstance(target, CalibrationSpec):
         return target, None
@@ -67,8 +67,7 @@ def resolve_spec(target: str | Path | CalibrationSpec) -> tuple[CalibrationSpec,
                if _is_calibration_spec(p)}
     if str(target) in shipped:
         return load_spec(shipped[str(target)]), shipped[str(target)]
-    raise InputError("neither a calibration spec file nor a shipped calibration spec", file=str(target),
-                     valid="a .yaml calibration spec, or one of: " + ", ".join(sorted(shipped)))
+    raise not_a_calibration(target, shipped)
 
 
 def _is_calibration_spec(path: Path) -> bool:

@@ -181,5 +181,14 @@ def resolve_calibration(target: str) -> Callable:
         return lambda **options: run_calibration(path, **options)
     if target in SHIPPED_CALIBRATIONS:
         return SHIPPED_CALIBRATIONS[target]
-    raise InputError("neither a calibration spec file nor a shipped calibration", file=target,
-                     valid="a .yaml calibration spec, or one of: " + ", ".join(sorted(SHIPPED_CALIBRATIONS)))
+    raise not_a_calibration(target, SHIPPED_CALIBRATIONS)
+
+
+def not_a_calibration(target, shipped_names) -> InputError:
+    """The error for a target that is neither a spec file nor a shipped name, with the closest names."""
+    from ..errors import suggest
+
+    close = suggest(str(target), shipped_names)
+    hint = f" — did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return InputError(f"neither a calibration spec file nor a shipped calibration{hint}", file=str(target),
+                      valid="a .yaml calibration spec, or one of: " + ", ".join(sorted(shipped_names)))
