@@ -15,8 +15,8 @@ How the xenograft layer's model becomes a patient (same ``assemble_tumour_model`
   whole-body suppression at the regimen's dose) when the arm gives one.
 * **Human kinetics.** The maximal proliferation rate is ln2 / Tpot (the patient's potential doubling
   time); death keeps the xenograft layer's in-vivo ratio of cell loss to maximal proliferation, and
-  senescent cells are cleared by the host at ``human_senescent_loss_share`` (patient.yaml; as the
-  xenograft layer's mice — in a dish they persist).
+  senescent cells die at ``human_senescent_loss_share`` of the basal loss (patient.yaml: 0.2, they
+  persist as in the dish; the mice clear them at 1 — docs/trials.md measures both).
 * **Clones.** A member's ERα allele mix (WT, WT+Y537S, WT+D538G) and CDK4/6-inhibitor shift are
   parameters; PIK3CA gain is the patient's. Growth is linear in cell number (carrying capacities far
   above any patient's burden), so one solve per clone type serves every lesion of the patient:
@@ -295,7 +295,7 @@ def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: in
         "capacity": _HUGE,
         "conc_E2": _free_e2_nM(arm, patients)[mp],
         "pik3ca_gain": np.where(patients.covariates["pik3ca"].to_numpy() == "mutant", human("pik3ca_gain").value, 1.0)[mp],
-        # the host clears senescent tumour cells (Xue 2007): patients as the mice (patient.yaml), not the dish
+        # senescent tumour cells: persisting (patient.yaml, default 0.2) or cleared by the host as in mice (1)
         "senescent_death_share": human("senescent_loss_share").value,
         "cdk_cellular_shift": shift0 * np.where(np.array([r for _, r in CLONE_TYPES])[mt], human("cdk46i_resistance_shift").value, 1.0),
     }
