@@ -367,6 +367,7 @@ _lock = threading.Lock()
 _loaded: dict[str, NativeCode] = {}
 _never_disposed: list = []
 _target: list[llvm.TargetMachine] = []
+_target_layout: list[tuple[str, str]] = []
 
 
 @dataclass(frozen=True, eq=False)
@@ -383,8 +384,10 @@ def _target_machine() -> llvm.TargetMachine:
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
         target = llvm.Target.from_default_triple()
-        _target.append(target.create_target_machine(cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(),
-                                                    opt=3, reloc="default", codemodel="jitdefault"))
+        tm = target.create_target_machine(cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(),
+                                          opt=3, reloc="default", codemodel="jitdefault")
+        _target.append(tm)
+        _target_layout.append((tm.triple, str(tm.target_data)))  # asked once, not per model
     return _target[0]
 
 
@@ -413,7 +416,7 @@ def _jit(source: str, digest: str, obj_path: Path, cached: bytes | None):
     tm = _target_machine()
     module = llvm.parse_assembly(source)
     module.name = f"eralpha_{digest}"
-    module.triple, module.data_layout = tm.triple, str(tm.target_data)
+    module.triple, module.data_layout = _target_layout[0]
     if cached is None:  # optimise only what will be compiled, not what comes from the cache
         pto = llvm.create_pipeline_tuning_options(speed_level=2)
         pb = llvm.create_pass_builder(tm, pto)
