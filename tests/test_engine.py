@@ -1,7 +1,5 @@
 """The engine: exact against analytic solutions, exact events, batch = singles, failures named."""
 
-import hashlib
-
 import numpy as np
 import pytest
 
@@ -255,23 +253,3 @@ def test_sparse_lu_in_minimum_degree_order_solves_the_step_system():
         solve(ptr(E), ptr(x))
         np.testing.assert_allclose(x, np.linalg.solve(fac_eff * np.eye(n) - J, b), rtol=1e-10, atol=1e-14)
 
-
-def test_native_cache_holds_only_the_model_object_and_an_unusable_entry_is_recompiled(tmp_path):
-    """The MCJIT engine's own empty module passes through the object cache too; only the model's object
-    may be written (a concurrent process once read the empty one and found no functions), and a cache
-    entry without the functions is compiled afresh."""
-    import llvmlite.binding as llvm
-
-    from eralpha.engine import _native, compile_model
-
-    source = compile_model(_every_function_model()).source
-    _native._loaded.pop(hashlib.sha256(source.encode()).hexdigest()[:20], None)
-    code = _native.load(source, tmp_path)
-    (obj,) = tmp_path.glob("native_*.o")
-    data = obj.read_bytes()  # the model's object (its symbol names in the string table), not the empty module's
-    assert code.addresses.all() and all(f.encode() in data for f in _native.FUNCTIONS)
-    # an entry holding an object without the functions (what the empty module compiles to)
-    obj.write_bytes(_native._target_machine().emit_object(llvm.parse_assembly("")))
-    _native._loaded.pop(code.digest)
-    again = _native.load(source, tmp_path)
-    assert again.addresses.all()

@@ -365,9 +365,7 @@ def module_ir(name: str, n: int, rhs: list[sp.Expr], jac: dict[tuple[int, int], 
 # --- compilation --------------------------------------------------------------------------------
 _lock = threading.Lock()
 _loaded: dict[str, NativeCode] = {}
-_never_disposed: list = []
 _target: list[llvm.TargetMachine] = []
-_target_layout: list[tuple[str, str]] = []
 
 
 @dataclass(frozen=True, eq=False)
@@ -384,10 +382,8 @@ def _target_machine() -> llvm.TargetMachine:
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
         target = llvm.Target.from_default_triple()
-        tm = target.create_target_machine(cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(),
-                                          opt=3, reloc="default", codemodel="jitdefault")
-        _target.append(tm)
-        _target_layout.append((tm.triple, str(tm.target_data)))  # asked once, not per model
+        _target.append(target.create_target_machine(cpu=llvm.get_host_cpu_name(), features=llvm.get_host_cpu_features().flatten(),
+                                                    opt=3, reloc="default", codemodel="jitdefault"))
     return _target[0]
 
 
@@ -397,42 +393,27 @@ def load(source: str, cache: Path) -> NativeCode:
     with _lock:
         if digest in _loaded:
             return _loaded[digest]
+        tm = _target_machine()
         obj_path = cache / f"native_{digest}_{llvm.get_host_cpu_name()}.o"
+        module = llvm.parse_assembly(source)
+        module.triple, module.data_layout = tm.triple, str(tm.target_data)
         cached = obj_path.read_bytes() if obj_path.exists() else None
-        engine, addresses = _jit(source, digest, obj_path, cached)
-        if cached is not None and not addresses.all():  # an unusable cache entry: compile afresh and replace it
-            _never_disposed.append(engine)  # disposing an MCJIT engine here can crash LLVM: keep it (rare, small)
-            engine, addresses = _jit(source, digest, obj_path, None)
+        if cached is None:  # optimise only what will be compiled, not what comes from the cache
+            pto = llvm.create_pipeline_tuning_options(speed_level=2)
+            pb = llvm.create_pass_builder(tm, pto)
+            pb.getModulePassManager().run(module, pb)
+
+        def notify(_mod, buffer: bytes) -> None:
+            write_bytes_atomic(obj_path, buffer)  # concurrent processes never read half an object
+
+        engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
+        engine.set_object_cache(notify_func=None if cached is not None else notify, getbuffer_func=lambda _mod: cached)
+        engine.add_module(module)
+        engine.finalize_object()
+        addresses = np.array([engine.get_function_address(f) for f in FUNCTIONS], dtype=np.int64)
         if not addresses.all():
             raise RuntimeError(f"native code {digest}: a function has no address ({dict(zip(FUNCTIONS, addresses))})")
         addresses.flags.writeable = False
         code = NativeCode(digest, addresses, engine)
         _loaded[digest] = code
         return code
-
-
-def _jit(source: str, digest: str, obj_path: Path, cached: bytes | None):
-    """MCJIT ``source``, from ``cached`` object code when given (else optimise, compile and cache it)."""
-    tm = _target_machine()
-    module = llvm.parse_assembly(source)
-    module.name = f"eralpha_{digest}"
-    module.triple, module.data_layout = _target_layout[0]
-    if cached is None:  # optimise only what will be compiled, not what comes from the cache
-        pto = llvm.create_pipeline_tuning_options(speed_level=2)
-        pb = llvm.create_pass_builder(tm, pto)
-        pb.getModulePassManager().run(module, pb)
-
-    # The engine's own (empty) module passes through the object cache too: only our module's object is
-    # written, atomically, so a concurrent process never reads the empty module's object as this code.
-    def notify(mod, buffer: bytes) -> None:
-        if mod.name == module.name:
-            write_bytes_atomic(obj_path, buffer)
-
-    def getbuffer(mod):
-        return cached if mod.name == module.name else None
-
-    engine = llvm.create_mcjit_compiler(llvm.parse_assembly(""), tm)
-    engine.set_object_cache(notify_func=None if cached is not None else notify, getbuffer_func=getbuffer)
-    engine.add_module(module)
-    engine.finalize_object()
-    return engine, np.array([engine.get_function_address(f) for f in FUNCTIONS], dtype=np.int64)
