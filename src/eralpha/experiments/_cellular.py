@@ -71,7 +71,7 @@ def run_cell_conditions(
     e2 = np.broadcast_to(np.asarray(oestradiol, dtype=float), (len(conditions),))
     return simulate(model, times, start=-PRE_EQUILIBRATION_H,
                     parameters={"conc_E2": e2, "conc_A4": androstenedione, **(parameters or {})}, initial=initial,
-                    events=events, labels=conditions.reset_index(drop=True), **({"options": options} if options else {}))
+                    events=events, labels=conditions.reset_index(drop=True), options=options or SolverOptions())
 
 
 # ------------------------------------------------------------------------------------------------
