@@ -39,3 +39,14 @@ def test_readme_command_runs(command, tmp_path):
 def test_readme_python_runs(index, monkeypatch):
     monkeypatch.chdir(ROOT)
     exec(compile(readme_python()[index], f"README python block {index}", "exec"), {})
+
+
+def test_no_merge_conflict_markers_in_tracked_text():
+    """A merge left `<<<<<<< HEAD` blocks in benchmarks/README.md once; no tracked text file may keep them."""
+    files = subprocess.run(["git", "ls-files", "*.md", "*.py", "*.yaml", "*.toml", "*.txt"], cwd=ROOT,
+                           capture_output=True, text=True).stdout.split()
+    if not files:
+        pytest.skip("not a git checkout")
+    marker = re.compile(r"^(<{7} |>{7} |={7}$)", re.M)
+    bad = [f for f in files if (ROOT / f).is_file() and marker.search((ROOT / f).read_text(errors="replace"))]
+    assert not bad, f"merge-conflict markers in {bad}"
