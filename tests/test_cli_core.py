@@ -81,9 +81,6 @@ KNOWN_FAILURES = {
     "faster than any fitted experiment's; the fitted division rate gives 17-fold",
     "mcf7_timecourses.predict.constant_palbo_4week_E2_10_nM_palbociclib_500_nM": "the cells escape palbociclib 500 nM over 4 "
     "weeks (15-fold) faster than the model's adaptive cyclin E-CDK2 route (0.21x of that)",
-    # virtual trials (docs/trials.md, 'What the mechanism lacks')
-    "trial.ember3.esr1m.pfs_median_imlu": "imlunestrant's human PK is a placeholder (pk.yaml; the label's numbers were not "
-    "retrievable here): the published 5.5 months sits just below the model's 95 % interval (5.52-9.2)",
 }
 
 

@@ -1,9 +1,14 @@
 """Scorecard rows of the shipped trial scenarios: a published number passes when it lies inside the
-model's 95 % prediction interval over replicate virtual trials at the published sample size."""
+model's 95 % prediction interval over replicate virtual trials at the published sample size.
+
+The published number is read at the precision it was reported to: "5.5 months" stands for any
+value in [5.45, 5.55]. That matters for medians, which in a trial and in the model alike sit on the
+scan grid (24 weeks = 5.52 months): a model interval that starts at 5.52 contains a reported 5.5."""
 
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +18,22 @@ __all__ = ["trial_scorecard_rows", "published_rows", "shipped_trial_scenarios", 
 #: replicate virtual trials per shipped scenario in ``eralpha validate`` (each at the published n)
 TRIAL_REPLICATES = 20
 _PERCENT = {"percent": 0.01, "%": 0.01}
+
+
+def reported_half_unit(value: float) -> float:
+    """Half a unit in the last reported digit of a published number (5.5 -> 0.05, 0.699 -> 0.0005, 52 -> 0.5):
+    the shortest decimal that reads back as the stored float is the number as it was written."""
+    exponent = Decimal(repr(float(value))).normalize().as_tuple().exponent
+    return 0.5 * 10.0 ** min(int(exponent), 0)
+
+
+def consistent_with_interval(published: float, lo: float, hi: float, scale: float = 1.0) -> bool:
+    """Whether a published value, read at its reported precision, meets the interval [lo, hi].
+
+    ``scale`` converts the published value's unit to the interval's (0.01 for a percentage)."""
+    h = reported_half_unit(published) * scale
+    target = published * scale
+    return bool(lo <= target + h and target - h <= hi)
 
 
 def shipped_trial_scenarios() -> list[Path]:
@@ -59,7 +80,8 @@ def published_rows(result) -> list[dict]:
     rows = []
     for row in s.published:
         pub = kb.published_result(row.id)
-        target = pub.value.value * _PERCENT.get(pub.value.unit, 1.0)
+        scale = _PERCENT.get(pub.value.unit, 1.0)
+        target = pub.value.value * scale
         if row.subgroup and any(row.subgroup not in e["subgroups"] for e in result.replicates):
             # subgroup endpoints per replicate are only computed for the trial as run: fit them here
             vals = _subgroup_hrs(result, row) if row.endpoint == "hr" else []
@@ -74,8 +96,10 @@ def published_rows(result) -> list[dict]:
             tol = f"claim: upper 95 % PI of the HR{where} < 1 (PI {lo:.3g}-{hi:.3g}); {R} replicate trials at the published n"
             target_text = "HR < 1"
         else:
-            passed = bool(v.size and lo <= target <= hi)
-            tol = f"inside the 95 % PI {lo:.3g}-{hi:.3g} over {R} replicate trials at the published n{where}"
+            passed = bool(v.size) and consistent_with_interval(pub.value.value, lo, hi, scale)
+            h = reported_half_unit(pub.value.value) * scale
+            tol = (f"inside the 95 % PI {lo:.3g}-{hi:.3g} over {R} replicate trials at the published n{where} "
+                   f"(the published value at its reported precision, +/- {h:.3g})")
             target_text = target
         note = f"; {row.note}" if row.note else ""
         rows.append({"id": f"trial.{row.id}", "quantity": pub.quantity, "source": pub.value.source,
