@@ -35,6 +35,11 @@ def test_every_shipped_in_vitro_scenario_parses():
         ({"concentrationz": ["1 nM"]}, UnknownNameError, "did you mean 'concentrations'"),
         ({"kind": "proliferaton"}, UnknownNameError, "did you mean 'proliferation'"),
         ({"duration": "-5 h"}, InputError, "negative"),
+        ({"combination_partner_levels": [20]}, InputError, "combination_partner"),
+        ({"combination_partner": "abemaciclib", "combination_partner_levels": [20]}, InputError,
+         "combination_partner_concentrations"),
+        ({"combination_partner": "abemaciclib", "combination_partner_concentrations": ["1 nM", "10 nM", "100 nM", "1000 nM"],
+          "combination_partner_levels": [100]}, InputError, "combination_partner_levels"),
     ],
 )
 def test_bad_scenarios_are_rejected_with_the_field(change, error, text):
@@ -78,3 +83,20 @@ def test_a_shipped_scenario_is_found_by_its_bare_name_and_a_typo_gets_suggestion
     assert load_scenario("invitro_hormone_dependence").name == load_scenario(SHIPPED_DIR / "invitro_hormone_dependence.yaml").name
     with pytest.raises(UnknownNameError, match="did you mean 'trial_elaine1'"):
         resolve_scenario("trial_elain1")
+
+
+def test_a_partner_dosed_at_its_own_icx_sits_there_on_its_own_curve():
+    """combination_partner_levels: the partner is combined at the ICx read from its own curve in the same cell line."""
+    from eralpha.experiments import run_experiment
+
+    s = parse_scenario({**GOOD, "concentrations": ["0.3 nM", "1 nM"], "combination_partner": "abemaciclib",
+                        "combination_partner_concentrations": {"values": [3, 10, 30, 100, 300, 1000], "unit": "nM"},
+                        "combination_partner_levels": [30], "noise_cv": 0.0, "replicates": 1}, file="t.yaml")
+    m = run_experiment(s).metrics
+    (ic30,) = m[(m.metric == "partner_level_nM") & (m.partner_level == "IC30")]["value"]
+    assert 3 < ic30 < 1000
+    alone = m[(m.metric == "viability_percent") & (m.compound == "imlunestrant") & (m.partner_level == "IC30")
+              & (m.concentration == 0.0)]["value"]
+    assert float(alone.iloc[0]) == pytest.approx(70.0, abs=5.0)  # the partner alone at its IC30, on the combination plate
+    adv = m[(m.metric == "combination_advantage_pp") & (m.partner_level == "IC30")]
+    assert len(adv) == 2 and adv["partner_concentration"].eq(ic30).all()

@@ -184,64 +184,92 @@ def _readout(cells: np.ndarray, rng, s) -> np.ndarray:
     return (cells * scale + background) * lognormal_noise(rng, cells.shape, s.noise_cv)
 
 
-def run_proliferation(s) -> ExperimentResult:
-    rng = np.random.default_rng(s.seed)
-    rows, metrics = [], []
+def _plate_wells(s, rng, line: str, cond: pd.DataFrame, compound: str, partner: str, level: str) -> list[dict]:
+    """Simulate the conditions (one batched run) and read the wells: ``compound`` titrated, ``partner`` added."""
+    res = run_cell_conditions(line, cond, [0.0, s.duration], oestradiol=s.oestradiol, seeding=s.seeding_density)
+    cells = np.repeat(res["cells"][:, -1:], s.replicates, axis=1)
+    signal = _readout(cells, rng, s)
+    return [{"cell_line": line, "compound": compound, "concentration": cond[compound].iloc[i], "partner": partner,
+             "partner_concentration": cond[partner].iloc[i] if partner else 0.0,
+             "partner_level": level if partner and cond[partner].iloc[i] > 0 else "",
+             "replicate": r + 1, "signal": signal[i, r], "cells": cells[i, r]}
+            for i in range(len(cond)) for r in range(s.replicates)]
+
+
+def _viability(wells: pd.DataFrame, background: float) -> pd.Series:
+    """% of the vehicle wells (no compound, no partner) of the same cell line and titrated compound."""
+    out = pd.Series(np.nan, index=wells.index)
+    for (line, c), g in wells.groupby(["cell_line", "compound"]):
+        veh = g[(g["concentration"] == 0.0) & (g["partner_concentration"] == 0.0)]
+        out[g.index] = 100 * (g["signal"] - background) / (veh["signal"].mean() - background)
+    return out
+
+
+def _partner_alone(s, rng, line: str) -> tuple[list[dict], dict[str, float]]:
+    """The partner's own dilution series in ``line`` and, per level x, its ICx (nominal nM): the concentration at
+    which the LL.4 fit of these wells reaches 100 − x % of vehicle (NaN when the tested range does not reach it)."""
     partner = s.combination_partner
-    pconcs = [0.0] + (list(s.combination_concentrations or []) if partner else [])
-    for line in s.cell_lines:
-        for c in s.compounds:
-            conds = []
-            for pc in pconcs:
-                for x in [0.0] + list(s.concentrations):
-                    d = {c: x}
-                    if partner:
-                        d[partner] = pc
-                    conds.append(d)
-            cond = pd.DataFrame(conds)
-            res = run_cell_conditions(line, cond, [0.0, s.duration], oestradiol=s.oestradiol, seeding=s.seeding_density)
-            cells = np.repeat(res["cells"][:, -1:], s.replicates, axis=1)
-            signal = _readout(cells, rng, s)
-            for i in range(len(cond)):
-                for r in range(s.replicates):
-                    rows.append({"cell_line": line, "compound": c, "concentration": cond[c].iloc[i],
-                                 "partner": partner or "", "partner_concentration": cond[partner].iloc[i] if partner else 0.0,
-                                 "replicate": r + 1, "signal": signal[i, r], "cells": cells[i, r]})
-    table = pd.DataFrame(rows)
+    cond = pd.DataFrame({partner: [0.0] + [x for x in s.combination_partner_concentrations if x > 0]})
+    wells = _plate_wells(s, rng, line, cond, partner, "", "")
+    table = pd.DataFrame(wells)
+    table["viability_percent"] = _viability(table, _READOUT[s.readout][1])
+    fit = DoseResponseFitter("LL.4", profile=False).fit(table, dose="concentration", response="viability_percent")
+    curve = fit.curves_["all"]
+    return wells, {f"IC{x:g}": float(curve.ed(100.0 - x, type="absolute")) for x in (s.combination_partner_levels or [])}
+
+
+def run_proliferation(s) -> ExperimentResult:
+    """Dose-response plates; with a ``combination_partner``, the titrated compound again with the partner added at
+    fixed concentrations and/or at the partner's own ICx levels, read from its single-agent curve in the same cell
+    line (``combination_partner_concentrations`` / ``combination_partner_levels``)."""
+    rng = np.random.default_rng(s.seed)
+    rows, metrics, notes = [], [], []
+    partner = s.combination_partner
     background = _READOUT[s.readout][1]
-    table["viability_percent"] = np.nan
-    for key, g in table.groupby(["cell_line", "compound", "partner_concentration"]):
-        veh = table[(table["cell_line"] == key[0]) & (table["compound"] == key[1]) & (table["partner_concentration"] == 0.0) & (table["concentration"] == 0.0)]
-        table.loc[g.index, "viability_percent"] = 100 * (g["signal"] - background) / (veh["signal"].mean() - background)
+    for line in s.cell_lines:
+        # partner arms: (concentration, level label); the partner-alone plate has its own noise stream, so adding it
+        # leaves the other wells' noise as it was
+        arms = [(0.0, "")] + [(pc, "") for pc in (s.combination_concentrations or [])] if partner else [(0.0, "")]
+        if partner and s.combination_partner_concentrations:
+            wells, levels = _partner_alone(s, np.random.default_rng([s.seed, 1 + s.cell_lines.index(line)]), line)
+            rows += wells
+            for label, conc in levels.items():
+                metrics.append(metric_rows("partner_level_nM", conc, cell_line=line, compound=partner, partner_level=label))
+                if np.isfinite(conc):
+                    arms.append((conc, label))
+                else:
+                    notes.append(f"{line}: {partner} alone does not reach {label} over the tested range; no {label} combination")
+        for c in s.compounds:
+            for level in dict.fromkeys(label for _, label in arms):
+                conds = [{c: x, **({partner: pc} if partner else {})} for pc, lab in arms if lab == level
+                         for x in [0.0] + list(s.concentrations)]
+                rows += _plate_wells(s, rng, line, pd.DataFrame(conds), c, partner or "", level)
+    table = pd.DataFrame(rows)
+    table["viability_percent"] = _viability(table, background)
     table["curve"] = table["cell_line"] + " · " + table["compound"] + np.where(
-        table["partner_concentration"] > 0, " + " + table["partner"] + " " + table["partner_concentration"].map("{:g} nM".format), "")
+        table["partner_concentration"] > 0, " + " + table["partner"] + " " + table["partner_concentration"].map("{:.3g} nM".format)
+        + np.where(table["partner_level"] != "", " (" + table["partner_level"] + ")", ""), "")
     fitter = DoseResponseFitter("LL.4", profile=False).fit(table, dose="concentration", response="viability_percent", group="curve")
     ic50 = fitter.ic50_
-    for (line, c, pc), g in table.groupby(["cell_line", "compound", "partner_concentration"]):
+    for (line, c, pc, level), g in table.groupby(["cell_line", "compound", "partner_concentration", "partner_level"]):
         name = g["curve"].iloc[0]
         if pc == 0.0:
             metrics.append(metric_rows("ic50_nM", float(ic50[name]), cell_line=line, compound=c))
         else:
-            metrics.append(metric_rows("ic50_nM", float(ic50[name]), cell_line=line, compound=f"{c}+{partner}", partner_concentration=pc))
+            metrics.append(metric_rows("ic50_nM", float(ic50[name]), cell_line=line, compound=f"{c}+{partner}", partner_concentration=pc,
+                                       partner_level=level))
         means = g.groupby("concentration")["viability_percent"].mean()
         for x, v in means.items():
-            metrics.append(metric_rows("viability_percent", v, cell_line=line, compound=c, concentration=x, partner_concentration=pc))
-    fold = table[table["concentration"] == 0].groupby(["cell_line", "compound"])["cells"].mean() / s.seeding_density
-    for (line, c), f in fold.items():
+            metrics.append(metric_rows("viability_percent", v, cell_line=line, compound=c, concentration=x, partner_concentration=pc,
+                                       partner_level=level))
+    fold = table[(table["concentration"] == 0) & (table["partner_concentration"] == 0)].groupby(["cell_line", "compound"])["cells"].mean()
+    for (line, c), f in (fold / s.seeding_density).items():
         metrics.append(metric_rows("vehicle_fold_growth", f, cell_line=line, compound=c))
-    mdf = pd.DataFrame(metrics)
     if partner:  # combination benefit and Bliss excess at each tested pair
-        for line in s.cell_lines:
-            for c in s.compounds:
-                v = mdf[(mdf["metric"] == "viability_percent") & (mdf["cell_line"] == line) & (mdf["compound"] == c)]
-                grid = v.pivot_table(index="concentration", columns="partner_concentration", values="value")
-                for pc in grid.columns[1:]:
-                    for x in grid.index[1:]:
-                        a, b, ab = grid.loc[x, 0.0], grid.loc[0.0, pc], grid.loc[x, pc]
-                        metrics.append(metric_rows("combination_advantage_pp", min(a, b) - ab, cell_line=line, compound=c, concentration=x, partner_concentration=pc))
-                        metrics.append(metric_rows("bliss_excess", float(bliss_excess(100 - a, 100 - b, 100 - ab)),  # % inhibition in, % points out
-                                                   cell_line=line, compound=c, concentration=x, partner_concentration=pc))
-        mdf = pd.DataFrame(metrics)
+        metrics += _combination_metrics(pd.DataFrame(metrics), s, partner)
+    mdf = pd.DataFrame(metrics)
+    if "partner_level" in mdf:
+        mdf["partner_level"] = mdf["partner_level"].fillna("")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
@@ -251,7 +279,31 @@ def run_proliferation(s) -> ExperimentResult:
     result = ExperimentResult(s.name, s.kind, tables={"wells": table}, figures={"dose_response": fig}, metrics=mdf)
     result.tables["ic50"] = mdf[mdf["metric"] == "ic50_nM"]
     result.notes.append(f"Medium oestradiol {s.oestradiol:g} nM; {s.seeding_density:g} cells seeded; drc LL.4 fits per curve.")
+    if s.combination_partner_levels:
+        result.notes.append(f"{partner} at its own ICx (x % inhibition) read from the LL.4 fit of its single-agent curve in the "
+                            "same cell line and assay (metric partner_level_nM).")
+    result.notes += notes
     return result
+
+
+def _combination_metrics(mdf: pd.DataFrame, s, partner: str) -> list[dict]:
+    """``combination_advantage_pp`` (better single agent − combination, viability points) and ``bliss_excess`` for
+    every titrated concentration × partner arm (fixed concentration or ICx level)."""
+    out = []
+    v = mdf[mdf["metric"] == "viability_percent"]
+    for line in s.cell_lines:
+        for c in s.compounds:
+            vc = v[(v["cell_line"] == line) & (v["compound"] == c)]
+            alone = vc[vc["partner_concentration"] == 0.0].set_index("concentration")["value"]
+            for (pc, level), g in vc[vc["partner_concentration"] > 0].groupby(["partner_concentration", "partner_level"]):
+                combo = g.set_index("concentration")["value"]
+                b = combo[0.0]  # the partner alone on the combination plate
+                for x in alone.index[alone.index > 0]:
+                    a, ab = alone[x], combo[x]
+                    keys = dict(cell_line=line, compound=c, concentration=x, partner_concentration=pc, partner_level=level)
+                    out.append(metric_rows("combination_advantage_pp", min(a, b) - ab, **keys))
+                    out.append(metric_rows("bliss_excess", float(bliss_excess(100 - a, 100 - b, 100 - ab)), **keys))  # % inhibition in, % points out
+    return out
 
 
 # ------------------------------------------------------------------------------------------------

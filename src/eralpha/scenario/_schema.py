@@ -191,7 +191,24 @@ class ProliferationScenario(CellScenario):
     seeding_density: float = Field(3000.0, gt=0)
     readout: Literal["atp", "crystal_violet"] = "atp"
     combination_partner: str | None = None  # e.g. a CDK4/6 inhibitor
-    combination_concentrations: ConcList | None = None
+    combination_concentrations: ConcList | None = None  # the partner at fixed nominal concentrations
+    # the partner alone over its own dilution series (its single-agent curve on the same plate) ...
+    combination_partner_concentrations: ConcList | None = None
+    # ... and the partner dosed at its own ICx read from that curve (x = % inhibition of vehicle), in each cell line
+    combination_partner_levels: list[Annotated[float, Field(gt=0, lt=100)]] | None = None
+
+    @model_validator(mode="after")
+    def _partner(self) -> "ProliferationScenario":
+        extra = [f for f in ("combination_concentrations", "combination_partner_concentrations", "combination_partner_levels")
+                 if getattr(self, f)]
+        if extra and not self.combination_partner:
+            raise ValueError(f"{extra[0]}: name the combination_partner it doses")
+        if self.combination_partner_levels:
+            series = [x for x in (self.combination_partner_concentrations or []) if x > 0]
+            if len(series) < 4:
+                raise ValueError("combination_partner_levels: give combination_partner_concentrations, the partner's own "
+                                 "dilution series (>= 4 concentrations > 0) that its ICx levels are read from")
+        return self
 
 
 class AromataseScenario(ScenarioBase):
