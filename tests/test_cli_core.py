@@ -82,8 +82,9 @@ KNOWN_FAILURES = {
     "mcf7_timecourses.predict.constant_palbo_4week_E2_10_nM_palbociclib_500_nM": "the cells escape palbociclib 500 nM over 4 "
     "weeks (15-fold) faster than the model's adaptive cyclin E-CDK2 route (0.21x of that)",
     # virtual trials (docs/trials.md, 'What the mechanism lacks')
-    "trial.ember3.esr1m.pfs_median_imlu": "imlunestrant's human PK is a placeholder (pk.yaml; the label's numbers were not "
-    "retrievable here): the published 5.5 months sits just below the model's 95 % interval (5.52-9.2)",
+    "trial.ember3.esr1m.pfs_median_imlu": "imlunestrant's human PK is a placeholder (pk.yaml; no numeric human PK was "
+    "retrievable, docs/trials.md lists the sources searched): the published 5.5 months sits just below the model's 95 % "
+    "interval (5.52-9.2, on the 8-week scan grid); a 4-fold lower free exposure would pass it, a 2-fold lower one not",
 }
 
 
