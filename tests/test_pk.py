@@ -102,6 +102,21 @@ def test_free_and_brain_concentrations():
     assert kp(iml) > 10 * kp(ful)  # imlunestrant brain-penetrant, fulvestrant not
 
 
+def test_fulvestrant_250_mg_monthly_is_a_regimen_with_half_the_late_exposure_of_500_mg():
+    """CONFIRM's two arms (docs/trials.md): 250 mg every 28 days without loading, and 500 mg with the day-15
+    loading dose. The depot model is linear, so once the loading dose has washed out (terminal half-life ~40 days)
+    the 250 mg trough is half the 500 mg one; early on, loading makes the gap larger."""
+    low = Regimen.parse("250 mg im q28d", until_day=364)
+    high = Regimen.parse("500 mg im on days 1, 15, 29 then q28d", until_day=364)
+    assert [e.time / 24 for e in low.events][:3] == [0.0, 28.0, 56.0] and low.events[0].dose.amount == 250.0
+    assert [e.time / 24 for e in high.events][:4] == [0.0, 14.0, 28.0, 56.0]
+    trough_days = np.array([28.0, 336.0]) * 24 - 1e-6  # just before the day-29 and day-337 doses
+    c = {name: simulate_pk("fulvestrant", "human", reg, trough_days, variability=False).concentrations.total_nM.to_numpy()
+         for name, reg in (("low", low), ("high", high))}
+    assert c["low"][1] / c["high"][1] == pytest.approx(0.5, rel=0.03)
+    assert c["low"][0] / c["high"][0] < 0.4  # loading: month-1 exposure well above half
+
+
 def test_regimen_schedules():
     palbo = Regimen.parse("125 mg oral q24h 21/7", until_day=56)
     assert len(palbo) == 42

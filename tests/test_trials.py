@@ -274,6 +274,21 @@ def test_every_shipped_trial_scenario_parses():
         assert s.kind == "trial" and s.scan_days()[0] > 0
 
 
+def test_the_fulvestrant_500_vs_250_worked_example_runs_from_yaml_alone():
+    """Issue 8: a trial no source document describes runs from YAML alone (CONFIRM's design, docs/trials.md)."""
+    from eralpha.scenario import load_scenario
+
+    s = load_scenario("trial_fulvestrant_500_vs_250")  # a shipped scenario, by name
+    assert [a.n for a in s.arms] == [362, 374] and s.reference == "fulvestrant 250 mg"
+    assert np.allclose(np.diff(np.concatenate([[0.0], s.scan_days()])), 84.0)  # RECIST every 12 weeks
+    r = run_trial(s, replicates=1, patients_per_arm=30)
+    arms = r.endpoints["arms"]
+    assert {a: arms[a]["n"] for a in arms} == {"fulvestrant 500 mg": 30, "fulvestrant 250 mg": 30}
+    hr = r.endpoints["comparisons"]["fulvestrant 500 mg vs fulvestrant 250 mg"]["hr"]
+    assert np.isfinite(hr) and hr > 0
+    assert set(r.patients["treatment"]) == {"fulvestrant 500 mg", "fulvestrant 250 mg"}
+
+
 def test_event_driven_cutoff_stops_at_the_target_events():
     s = parse_trial_scenario(_spec(design={**SMALL["design"], "cutoff_events": 6}, replicates=1))
     t = run_trial(s).patients
