@@ -169,7 +169,9 @@ def test_cdk46_inhibitor_delays_progression_when_the_host_clears_senescent_cells
 @pytest.mark.xfail(strict=True, reason=(
     "known gap: at the patients' default senescent clearance (human_senescent_loss_share 0.2, senescent cells persist) "
     "palbociclib at its free plasma level (~28 nM against a cellular CDK4 IC50 ~78 nM, ~26 % inhibition) does not "
-    "lengthen mean PFS on fulvestrant (measured 4.54 vs 4.60 months); PALOMA-3 has 9.5 vs 4.6 (README, Known gaps)"))
+    "lengthen mean PFS on fulvestrant (measured 4.54 vs 4.60 months), nor does any human-kinetics sensitivity by more "
+    "than 0.31 months (cell loss x2 / x3, fate rates per cell cycle, senescent cells not seeding; docs/trials.md, "
+    "'Human kinetics'); PALOMA-3 has 9.5 vs 4.6 (README, Known gaps)"))
 def test_cdk46_inhibitor_delays_progression_in_paired_patients():
     """The same direction at the default patient model."""
     combo, mono = _palbociclib_paired()
