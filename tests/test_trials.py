@@ -169,7 +169,9 @@ def test_cdk46_inhibitor_delays_progression_when_the_host_clears_senescent_cells
 @pytest.mark.xfail(strict=True, reason=(
     "known gap: at the patients' default senescent clearance (human_senescent_loss_share 0.2, senescent cells persist) "
     "palbociclib at its free plasma level (~28 nM against a cellular CDK4 IC50 ~78 nM, ~26 % inhibition) does not "
-    "lengthen mean PFS on fulvestrant (measured 4.54 vs 4.60 months); PALOMA-3 has 9.5 vs 4.6 (README, Known gaps)"))
+    "lengthen mean PFS on fulvestrant (measured 4.54 vs 4.60 months), nor does any human-kinetics sensitivity by more "
+    "than 0.31 months (cell loss x2 / x3, fate rates per cell cycle, senescent cells not seeding; docs/trials.md, "
+    "'Human kinetics'); PALOMA-3 has 9.5 vs 4.6 (README, Known gaps)"))
 def test_cdk46_inhibitor_delays_progression_in_paired_patients():
     """The same direction at the default patient model."""
     combo, mono = _palbociclib_paired()
@@ -416,3 +418,41 @@ def test_endoxifen_is_formed_from_the_tamoxifen_regimen_and_acts_on_the_tumour(t
     # (Not 'less growth': at postmenopausal E2 the assumed 5 % residual agonism of SERM-stabilised receptor
     # outweighs the antagonism for many clones; docs/trials.md, 'What the mechanism lacks'.)
     assert np.max(np.abs(np.log(with_metabolites / parent_only))) > 0.05
+
+
+# ---------------------------------------------------------------------------------------------- human kinetics
+def _untreated_clone_doubling_days(variant: str) -> float:
+    """Volume doubling time (days) of a typical patient's untreated clone (ESR1 ``variant``) at postmenopausal
+    oestradiol: Tpot at its knowledge-base value, e2 factor 1, PIK3CA wild type, over 32 weeks."""
+    import eralpha.trials._simulate as sim
+    from eralpha.population import human
+    from eralpha.trials._run import eligible_patients
+
+    s = parse_trial_scenario(_spec())
+    patients = eligible_patients(s, 10, s.seed)
+    patients.biology["tpot_days"] = human("potential_doubling_time").value
+    patients.biology["e2_factor"] = 1.0
+    patients.covariates["pik3ca"] = "WT"
+    days = np.array([0.0, 112.0, 224.0])
+    traj = sim.simulate_arm(sim.ArmRegimen("untreated", ()), patients, days, seed=s.seed)
+    from eralpha.population import CLONE_TYPES
+    k = CLONE_TYPES.index((variant, False))
+    fold = traj.fold[traj.member_type == k, -1]
+    assert fold.size and np.allclose(fold, fold[0])  # the same clone in every patient
+    return float(days[-1] * np.log(2.0) / np.log(fold[0])) if fold[0] > 1 else float("inf")
+
+
+@pytest.mark.parametrize("variant", [
+    pytest.param("WT", marks=pytest.mark.xfail(strict=True, reason=(
+        "known gap: at postmenopausal oestradiol the untreated ESR1 wild-type clone does not grow (fold 0.54 over 32 weeks): "
+        "its cells leave the cycle for senescence at the culture's rates (k_arrest, k_senescence per hour) while they divide "
+        "~10x slower than in the dish (Tpot 12.65 days), so 85 % are senescent by day 0 (docs/trials.md, human kinetics)"))),
+    "Y537S",
+])
+def test_untreated_patient_clone_doubles_as_human_breast_cancer(variant):
+    """An untreated clone doubles in volume within the measured range of human breast cancers (patient.yaml
+    human_volume_doubling_time: Zhang 2017, 66-521 days)."""
+    from eralpha.population import human
+
+    td = human("volume_doubling_time")
+    assert td.low <= _untreated_clone_doubling_days(variant) <= td.high

@@ -90,20 +90,24 @@ def read_scans(patients: Patients, traj: ArmTrajectories, scan_days: np.ndarray,
             shares[merged, k - 1] += shares[merged, k]
             shares[merged, k] = 0.0
     cells = np.zeros((len(les), len(days)))
+    seeding = np.zeros((len(les), len(days)))
     for k in range(len(CLONE_TYPES)):
         m = tidx[:, k]
         ok = (m >= 0) & (shares[:, k] > 0)
         if not ok.any():
             continue
-        f = np.where(brain[ok, None], traj.fold_brain[m[ok]], traj.fold[m[ok]])
-        cells[ok] += (n0[ok] * shares[ok, k])[:, None] * f
+        n_k = (n0[ok] * shares[ok, k])[:, None]
+        cells[ok] += n_k * np.where(brain[ok, None], traj.fold_brain[m[ok]], traj.fold[m[ok]])
+        seeding[ok] += n_k * np.where(brain[ok, None], traj.seed_fold_brain[m[ok]], traj.seed_fold[m[ok]])
     P = patients.n
     burden_all = np.zeros((P, len(days)))
     np.add.at(burden_all, pid, cells)
+    seed_all = np.zeros((P, len(days)))
+    np.add.at(seed_all, pid, seeding)
 
-    # new lesions: cumulative hazard rate x cells, trapezoid on the simulated days
+    # new lesions: cumulative hazard rate x seeding cells, trapezoid on the simulated days
     rate = human("new_lesion_rate").value
-    cum = np.concatenate([np.zeros((P, 1)), np.cumsum(0.5 * (burden_all[:, 1:] + burden_all[:, :-1]) * np.diff(days)[None, :], axis=1)], axis=1) * rate
+    cum = np.concatenate([np.zeros((P, 1)), np.cumsum(0.5 * (seed_all[:, 1:] + seed_all[:, :-1]) * np.diff(days)[None, :], axis=1)], axis=1) * rate
     new = cum[:, at] >= patients.biology["new_lesion_e"].to_numpy()[:, None]
     new[:, 0] = False
 

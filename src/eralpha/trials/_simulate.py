@@ -185,8 +185,9 @@ def _compiled(compounds: tuple[str, ...], brain: bool):
     # the brain copy of the cell biology only when some patient has a brain lesion (it doubles the species)
     ctx = TumourContext(cell_line=TEMPLATE_LINE, compounds=compounds, organs=("brain",) if brain else ())
     model = assemble_tumour_model(ctx)
-    # only the cell counts are read back: keep the batch's memory to two observables
-    return compile_model(replace(model, observables=("cells", "met_brain") if brain else ("cells",)))
+    # only the cell counts and their senescent shares (new-lesion seeding) are read back
+    obs = ("cells", "frac_senescent") + (("met_brain", "frac_senescent_brain") if brain else ())
+    return compile_model(replace(model, observables=obs))
 
 
 def _death_to_proliferation() -> float:
@@ -207,6 +208,8 @@ class ArmTrajectories:
     member_type: np.ndarray  # (M,) index into CLONE_TYPES
     fold: np.ndarray  # (M, T)
     fold_brain: np.ndarray  # (M, T)
+    seed_fold: np.ndarray  # (M, T) new-lesion seeding cells (senescent ones at human_senescent_seeding_share), / cells at day 0
+    seed_fold_brain: np.ndarray  # (M, T)
     steps: np.ndarray  # (M,) solver steps
     n_patients: int
 
@@ -290,8 +293,12 @@ def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: in
     # ---- per-member parameters ----------------------------------------------------------------
     tpot_h = patients.biology["tpot_days"].to_numpy() * 24.0
     mu = np.log(2.0) / tpot_h
+    # fate transitions (G1 arrest, release, senescence) at the culture's rates (exponent 0) or slowed with
+    # the patient's proliferation, (mu / culture mu_max)^exponent (1: per cell cycle, not per hour)
+    slow = (mu[mp] / cm.model.parameter("mu_max").value) ** human("fate_rate_exponent").value
     params: dict[str, object] = {
-        "mu_max": mu[mp], "death_rate": mu[mp] * _death_to_proliferation(),
+        "mu_max": mu[mp], "death_rate": mu[mp] * _death_to_proliferation() * human("cell_loss_scale").value,
+        **{k: cm.model.parameter(k).value * slow for k in ("k_arrest", "k_release", "k_senescence")},
         "capacity": _HUGE,
         "conc_E2": _free_e2_nM(arm, patients)[mp],
         "pik3ca_gain": np.where(patients.covariates["pik3ca"].to_numpy() == "mutant", human("pik3ca_gain").value, 1.0)[mp],
@@ -331,6 +338,9 @@ def simulate_arm(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed:
     M = mp.size
     fold = np.empty((M, len(days)))
     fold_brain = np.empty((M, len(days)))
+    seed_fold = np.empty((M, len(days)))
+    seed_fold_brain = np.empty((M, len(days)))
+    lost = 1.0 - human("senescent_seeding_share").value  # senescent cells seed new lesions at this share
     steps = np.empty(M, dtype=np.int64)
     for lo in range(0, M, chunk):
         hi = min(M, lo + chunk)
@@ -345,11 +355,14 @@ def simulate_arm(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed:
                        events=[Event(t, target, v[sl]) for t, target, v in events], options=SOLVER)
         cells = res["cells"]
         fold[sl] = cells / cells[:, :1]
+        seed_fold[sl] = fold[sl] * (1.0 - lost * res["frac_senescent"])
         if brain:
             fold_brain[sl] = res["met_brain"] / res["met_brain"][:, :1]
+            seed_fold_brain[sl] = fold_brain[sl] * (1.0 - lost * res["frac_senescent_brain"])
         else:
             fold_brain[sl] = fold[sl]  # no brain lesion reads it
+            seed_fold_brain[sl] = seed_fold[sl]
         steps[sl] = res.steps
         if progress is not None:
             progress(hi - lo)
-    return ArmTrajectories(np.asarray(days, dtype=float), mp, mt, fold, fold_brain, steps, patients.n)
+    return ArmTrajectories(np.asarray(days, dtype=float), mp, mt, fold, fold_brain, seed_fold, seed_fold_brain, steps, patients.n)
