@@ -153,7 +153,7 @@ def _lu_solve(LU, piv, b):
 # added left to right in the order of a running sum over j, so the result has the same bits as
 # ``acc = y[i]; for j < s: acc += A[s, j] * K[j, i]``. (A loop over j inside a loop over i is not
 # vectorised; a loop over i inside a loop over j stores and reloads the partial sums for every j.)
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _stage_state(s, y, K, out):
     """out = y + sum_{j<s} A[s, j] K[j]: the state at which stage s evaluates the right-hand side."""
     n = y.shape[0]
@@ -187,7 +187,7 @@ def _stage_state(s, y, K, out):
             out[i] += K[s - 1, i]
 
 
-@njit(cache=True, error_model="numpy", inline="always")
+@njit(cache=True, error_model="numpy")
 def _stage_k(s, dy, ih, K):
     """K[s] = dy + (sum_{j<s} C[s, j] K[j]) / h: the right-hand side of stage s's linear system."""
     n = dy.shape[0]
