@@ -68,3 +68,32 @@ def test_stiffly_accurate_rows():
     A = tableau._A
     assert np.array_equal(A[6, :5], A[5, :5]) and A[6, 5] == 1.0
     assert np.array_equal(A[7, :6], A[6, :6]) and A[7, 6] == 1.0
+
+
+def test_unrolled_stage_sums_have_the_bits_of_the_running_sums():
+    """The kernel writes the stage sums out stage by stage (so that they vectorise); they must equal,
+    bit for bit, the running sums over the tableau's rows that they replace, stage after stage (the
+    last two stages build on the state left in the buffer by the one before)."""
+    from eralpha.engine._codegen import kernel
+
+    k = kernel()
+    rng = np.random.default_rng(3)
+    n = 37
+    y = rng.normal(size=n) * 10.0 ** rng.integers(-6, 3, size=n)
+    K = rng.normal(size=(tableau._STAGES, n))
+    K[:, ::7] = 0.0
+    K[2, 5] = -0.0
+    ih = 1.0 / 0.37
+    out = np.empty(n)
+    for s in range(tableau._STAGES):
+        want = y.copy()
+        acc = np.zeros(n)
+        for j in range(s):
+            want = want + tableau._A[s, j] * K[j]
+            acc = acc + tableau._C[s, j] * K[j]
+        k._stage_sums(s, y, K, out)
+        assert np.array_equal(out.view(np.int64), want.view(np.int64)), s
+        dy = rng.normal(size=n)
+        want_k = dy + acc * ih
+        k._stage_k(s, dy, ih, K)
+        assert np.array_equal(K[s].view(np.int64), want_k.view(np.int64)), s

@@ -148,6 +148,77 @@ def _lu_solve(LU, piv, b):
         b[i] = s / LU[i, i]
 
 
+# The two stage sums of a step, written out stage by stage so that each stage is one loop over the
+# species with a fixed number of terms: LLVM vectorises it (each K[j] is contiguous) and both sums share
+# the loads of K[j]. The terms are added left to right in the order of a running sum over j, so the
+# results have the same bits as ``acc = y[i]; for j < s: acc += A[s, j] * K[j, i]`` (and likewise for
+# C, from 0.0). (A loop over j inside a loop over i is not vectorised; a loop over i inside a loop
+# over j stores and reloads the partial sums for every j.)
+@njit(cache=True, error_model="numpy")
+def _stage_sums(s, y, K, out):
+    """out = y + sum_{j<s} A[s, j] K[j], the state at which stage s evaluates the right-hand side, and
+    K[s] = sum_{j<s} C[s, j] K[j], its coupling term (``_stage_k`` completes K[s] once f is known)."""
+    n = y.shape[0]
+    if s == 0:
+        for i in range(n):
+            out[i] = y[i]
+            K[0, i] = 0.0
+    elif s == 1:
+        a0, c0 = _A[1, 0], _C[1, 0]
+        for i in range(n):
+            k0 = K[0, i]
+            out[i] = y[i] + a0 * k0
+            K[1, i] = 0.0 + c0 * k0
+    elif s == 2:
+        a0, a1 = _A[2, 0], _A[2, 1]
+        c0, c1 = _C[2, 0], _C[2, 1]
+        for i in range(n):
+            k0, k1 = K[0, i], K[1, i]
+            out[i] = y[i] + a0 * k0 + a1 * k1
+            K[2, i] = 0.0 + c0 * k0 + c1 * k1
+    elif s == 3:
+        a0, a1, a2 = _A[3, 0], _A[3, 1], _A[3, 2]
+        c0, c1, c2 = _C[3, 0], _C[3, 1], _C[3, 2]
+        for i in range(n):
+            k0, k1, k2 = K[0, i], K[1, i], K[2, i]
+            out[i] = y[i] + a0 * k0 + a1 * k1 + a2 * k2
+            K[3, i] = 0.0 + c0 * k0 + c1 * k1 + c2 * k2
+    elif s == 4:
+        a0, a1, a2, a3 = _A[4, 0], _A[4, 1], _A[4, 2], _A[4, 3]
+        c0, c1, c2, c3 = _C[4, 0], _C[4, 1], _C[4, 2], _C[4, 3]
+        for i in range(n):
+            k0, k1, k2, k3 = K[0, i], K[1, i], K[2, i], K[3, i]
+            out[i] = y[i] + a0 * k0 + a1 * k1 + a2 * k2 + a3 * k3
+            K[4, i] = 0.0 + c0 * k0 + c1 * k1 + c2 * k2 + c3 * k3
+    elif s == 5:
+        a0, a1, a2, a3, a4 = _A[5, 0], _A[5, 1], _A[5, 2], _A[5, 3], _A[5, 4]
+        c0, c1, c2, c3, c4 = _C[5, 0], _C[5, 1], _C[5, 2], _C[5, 3], _C[5, 4]
+        for i in range(n):
+            k0, k1, k2, k3, k4 = K[0, i], K[1, i], K[2, i], K[3, i], K[4, i]
+            out[i] = y[i] + a0 * k0 + a1 * k1 + a2 * k2 + a3 * k3 + a4 * k4
+            K[5, i] = 0.0 + c0 * k0 + c1 * k1 + c2 * k2 + c3 * k3 + c4 * k4
+    elif s == 6:
+        # stages 7 and 8 (s = 6, 7) build on the previous stage's state: A[s] = A[s - 1] + e_{s-1},
+        # and ``out`` still holds that state (the right-hand side only reads it)
+        c0, c1, c2, c3, c4, c5 = _C[6, 0], _C[6, 1], _C[6, 2], _C[6, 3], _C[6, 4], _C[6, 5]
+        for i in range(n):
+            out[i] += K[5, i]
+            K[6, i] = 0.0 + c0 * K[0, i] + c1 * K[1, i] + c2 * K[2, i] + c3 * K[3, i] + c4 * K[4, i] + c5 * K[5, i]
+    else:
+        c0, c1, c2, c3, c4, c5, c6 = _C[7, 0], _C[7, 1], _C[7, 2], _C[7, 3], _C[7, 4], _C[7, 5], _C[7, 6]
+        for i in range(n):
+            out[i] += K[6, i]
+            K[7, i] = (0.0 + c0 * K[0, i] + c1 * K[1, i] + c2 * K[2, i] + c3 * K[3, i] + c4 * K[4, i]
+                       + c5 * K[5, i] + c6 * K[6, i])
+
+
+@njit(cache=True, error_model="numpy")
+def _stage_k(s, dy, ih, K):
+    """K[s] = f + K[s] / h: the right-hand side of stage s's linear system (K[s] from ``_stage_sums``)."""
+    for i in range(dy.shape[0]):
+        K[s, i] = dy[i] + K[s, i] * ih
+
+
 @njit(cache=True, error_model="numpy")
 def _integrate(fns, y, p, q, t0, t1, h, rtol, atol, max_steps, steps_used, J, E, piv, K, ynew, dy):
     """Advance ``y`` in place from t0 to exactly t1. Returns (status, t_reached, h_next, steps).
@@ -187,17 +258,9 @@ def _integrate(fns, y, p, q, t0, t1, h, rtol, atol, max_steps, steps_used, J, E,
         ih = 1.0 / h
         for s in range(_STAGES):
             # the stage's state, then its right-hand side plus the C-coupling, then one LU solve
-            for i in range(n):
-                acc = y[i]
-                for j in range(s):
-                    acc += _A[s, j] * K[j, i]
-                ynew[i] = acc
+            _stage_sums(s, y, K, ynew)
             _call4(fns[RHS], ynew, p, q, dy)
-            for i in range(n):
-                acc = 0.0
-                for j in range(s):
-                    acc += _C[s, j] * K[j, i]
-                K[s, i] = dy[i] + acc * ih
+            _stage_k(s, dy, ih, K)
             if sparse:
                 _call2(fns[SOLVE], E, K[s])
             else:

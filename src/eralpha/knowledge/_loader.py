@@ -21,6 +21,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .._yaml import safe_load
 from ..errors import InputError, UnknownNameError
 from ._schema import AssaySystem, CellLine, Compound, ModelParameter, PKModel, PublishedResult, Target, Value
 
@@ -60,7 +61,7 @@ def _read_yaml(path: Path) -> Any:
     except OSError as exc:
         raise InputError(f"cannot read the file ({exc.strerror})", file=str(path)) from None
     try:
-        return yaml.safe_load(text)
+        return safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -8,6 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
+from .._yaml import safe_load
 from ..errors import InputError, UnknownNameError
 from ..knowledge._schema import PKModel, Value
 from ..units import Q_
@@ -23,7 +24,7 @@ SPECIES = ("human", "mouse")
 def pk_models(path: str = str(PK_FILE)) -> dict[str, dict[str, PKModel]]:
     """Every PK model in ``path``, validated: ``{compound: {species: PKModel}}``."""
     try:
-        raw = yaml.safe_load(Path(path).read_text())
+        raw = safe_load(Path(path).read_text())
     except (OSError, yaml.YAMLError) as exc:
         raise InputError(f"cannot read the PK file ({exc.__class__.__name__}: {exc})", file=path) from None
     if not isinstance(raw, dict):

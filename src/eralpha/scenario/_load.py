@@ -9,6 +9,7 @@ from typing import Any, Literal, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, BeforeValidator, TypeAdapter, ValidationError
 
+from .._yaml import safe_load
 from ..errors import InputError, UnknownNameError
 from ..knowledge import load_knowledge
 from ._schema import SCENARIO_MODELS, Scenario
@@ -41,7 +42,7 @@ def read_yaml(path: str | Path) -> dict[str, Any]:
     if path.is_dir():
         raise InputError("is a directory, not a scenario file", file=str(path), valid=scenario_files_in(path))
     try:
-        data = yaml.safe_load(path.read_text())
+        data = safe_load(path.read_text())
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read the scenario ({exc.__class__.__name__}: {getattr(exc, 'strerror', None) or exc})",
                          file=str(path), valid="a readable UTF-8 .yaml file") from None
