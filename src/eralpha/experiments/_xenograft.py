@@ -42,7 +42,9 @@ __all__ = ["run_xenograft", "simulate_studies", "build_studies", "StudyBatch", "
 
 PASS_FRACTION = 0.8
 ALPHA = 0.05
-SOLVER = SolverOptions(rtol=1e-4, atol=1e-6, initial_step=1e-2)
+# rtol 1e-3: every observable within 1.8 % of an rtol-1e-7 solve (0.18 % at 1e-4) with ~30 % fewer steps, below
+# caliper and luminescence noise (10-20 %); every xenograft row unchanged (tests/test_xenograft_lab.py, docs/sbml-and-speed.md)
+SOLVER = SolverOptions(rtol=1e-3, atol=1e-6, initial_step=1e-2)
 
 
 @dataclass(frozen=True)
