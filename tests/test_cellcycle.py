@@ -140,3 +140,18 @@ def test_cdk46_inhibitors_enter_the_dish_at_their_free_medium_concentration():
     direct = simulate(cm, [0.0, 24.0], start=-300.0, parameters={"conc_E2": 1.0},
                       events=[Event(0.0, "conc_palbociclib", np.array([0.0, free]))])["CDK46_activity"][:, -1]
     assert dish == pytest.approx(direct, rel=1e-6)
+
+
+def test_docs_embed_the_generated_network_and_parameter_kinds():
+    """docs/model-and-engine.md holds exactly what `eralpha model diagram --format markdown` generates now."""
+    from pathlib import Path
+
+    from eralpha.model._diagram import DOC_END, DOC_START, DOCS_MODEL, docs_markdown, parameter_kinds
+
+    m = assemble_cell_model(**DOCS_MODEL)
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "model-and-engine.md").read_text()
+    a, b = doc.index(DOC_START), doc.index(DOC_END) + len(DOC_END)
+    assert doc[a:b] == docs_markdown(m), "regenerate the block: eralpha model diagram --format markdown"
+    kinds = parameter_kinds(m)
+    assert kinds.loc["total", "total"] == len(m.parameters)
+    assert set(kinds.columns) == {"measured", "calibrated", "assumed", "total"}

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import enum
+from pathlib import Path
+
 import typer
 
 from ._app import FORMAT_OPTION, OutputFormat, console, model_app, print_frame, print_json
+from ._options import writable_output
 
 
 def model_options(cell_line: str, ligand: list[str] | None, inhibitor: list[str] | None):
@@ -52,3 +56,42 @@ def show(
             if col in frame:
                 frame[col] = frame[col].map(" + ".join)
         print_frame(frame, title=section, max_width=wide)
+
+
+class DiagramFormat(str, enum.Enum):
+    mermaid = "mermaid"
+    markdown = "markdown"
+
+
+@model_app.command("diagram")
+def diagram(
+    cell_line: str = typer.Option(None, "--cell-line", help="Cell line (default: the docs' MCF7-Y537S model)."),
+    ligand: list[str] | None = typer.Option(None, "--ligand", help="ER ligand present (repeatable)."),
+    inhibitor: list[str] | None = typer.Option(None, "--inhibitor", help="Kinase/enzyme inhibitor present (repeatable)."),
+    fmt: DiagramFormat = typer.Option(DiagramFormat.mermaid, "--format", "-f",
+                                      help="mermaid (the flowchart) or markdown (the docs' block: flowchart + parameter kinds)."),
+    output: Path | None = typer.Option(None, "--output", "-o", callback=writable_output,
+                                       help="Also draw the network as a figure here (.png, .svg or .pdf; written atomically)."),
+) -> None:
+    """The model's network, generated from its declaration: Mermaid text on stdout, optionally a figure."""
+    from ..model import assemble_cell_model
+    from ..model._diagram import DOCS_MODEL, docs_markdown, plot_network, to_mermaid
+
+    if cell_line is None and not ligand and not inhibitor:
+        m = assemble_cell_model(**DOCS_MODEL)
+    else:
+        m = model_options(cell_line or "MCF7", ligand, inhibitor)
+    print(docs_markdown(m) if fmt is DiagramFormat.markdown else to_mermaid(m), end="" if fmt is DiagramFormat.mermaid else "\n")
+    if output is not None:
+        import io
+
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from ..store import write_bytes_atomic
+
+        ax = plot_network(m)
+        buffer = io.BytesIO()
+        ax.figure.savefig(buffer, format=output.suffix.lstrip(".") or "png", dpi=150, bbox_inches="tight")
+        write_bytes_atomic(output, buffer.getvalue())
+        typer.echo(f"network figure written to {output}", err=True)
