@@ -257,6 +257,19 @@ def test_an_unwritable_plot_is_refused_before_anything_is_computed(cli, argv):
     assert out == ""  # nothing printed first
 
 
+@pytest.mark.parametrize("argv", [
+    ["fit", "dose-response", str(EXAMPLES / "dose_response_viability.csv"), "--dose", "conc_nM", "--response", "viability_pct", "--plot"],
+    ["pk", "simulate", str(SCENARIOS / "pk_letrozole_human.yaml"), "--plot"],
+    ["model", "diagram", "--output"],
+])
+def test_a_figure_in_a_format_matplotlib_cannot_write_is_refused_first(cli, argv, tmp_path):
+    # matplotlib raised "Format 'txt' is not supported" after the work was done, as a traceback
+    target = str(tmp_path / "figure.txt")
+    code, out, err = cli(*argv, target)
+    one_line_error(code, err, "figure.txt", "'.txt'", ".png")
+    assert out == ""  # nothing printed first
+
+
 # ------------------------------------------------------------------------- resource guards
 def test_pk_with_a_hundred_million_subjects_is_refused_before_allocating(cli, tmp_path):
     path = write_yaml(tmp_path / "big.yaml", scenario("pk_letrozole_human.yaml") | {"subjects": 100_000_000})

@@ -9,7 +9,7 @@ import typer
 
 from ..errors import InputError
 from ._app import FORMAT_OPTION, OutputFormat, console, fit_app, print_frame, print_json
-from ._options import writable_output
+from ._options import figure_output
 
 
 def _parse_list(text: str) -> tuple[str, ...]:
@@ -80,7 +80,7 @@ def dose_response(
     level: float = typer.Option(0.95, "--level", help="Confidence level of the intervals."),
     potency: str = typer.Option("", "--potency", help="Relative potencies to report, e.g. A/B,A/C (ED50 ratios)."),
     fmt: OutputFormat = FORMAT_OPTION,
-    plot: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG of data and fitted curves here.", callback=writable_output),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="Write a PNG of data and fitted curves here.", callback=figure_output),
 ) -> None:
     """Fit dose-response curves (R drc's LL.4 by default) with drc's standard errors and Prism's names."""
     from ..analysis._doseresponse import DoseResponseFitter

@@ -9,9 +9,9 @@ import typer
 
 from ..errors import InputError
 from ._app import FORMAT_OPTION, OutputFormat, console, fit_app, print_frame, print_json
-from ._options import writable_output
+from ._options import figure_output
 
-_PLOT = typer.Option(None, "--plot", help="Write the figure to this PNG file.", callback=writable_output)
+_PLOT = typer.Option(None, "--plot", help="Write the figure to this PNG file.", callback=figure_output)
 _GROUP = typer.Option("group", "--group", help="Column with the treatment group.")
 _ANIMAL = typer.Option("animal", "--animal", help="Column with the animal id.")
 _CONTROL = typer.Option(None, "--control", help="Control group (default: first in the file).")

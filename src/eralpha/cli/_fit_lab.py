@@ -11,13 +11,13 @@ import typer
 from ..errors import InputError, UnknownNameError
 from ..units import check_unit
 from ._app import FORMAT_OPTION, OutputFormat, console, fit_app, print_frame, print_json
-from ._options import writable_output
+from ._options import figure_output
 
 # options every lab-assay command shares
 _UNIT = typer.Option("nM", "--unit", help="Unit of the concentration column (nM, uM, ng/mL …).",
                      callback=lambda u: check_unit(u, "concentration", field="--unit"))
 _COLUMN = typer.Option([], "--column", help="Rename an input column, KEY=NAME (repeatable), e.g. --column target=ERa.")
-_PLOT = typer.Option(None, "--plot", help="Write a PNG of the data and fitted curves here.", callback=writable_output)
+_PLOT = typer.Option(None, "--plot", help="Write a PNG of the data and fitted curves here.", callback=figure_output)
 
 
 def _columns(defaults: Any, items: list[str]) -> Any:

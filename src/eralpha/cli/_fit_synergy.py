@@ -9,7 +9,7 @@ import typer
 
 from ..errors import InputError
 from ._app import FORMAT_OPTION, OutputFormat, console, fit_app, print_frame, print_json
-from ._options import writable_output
+from ._options import figure_output
 
 
 @fit_app.command("synergy")
@@ -20,7 +20,7 @@ def fit_synergy(
     ),
     model: str = typer.Option("bliss", "--model", help="Reference model: bliss, hsa, loewe or zip."),
     output_format: OutputFormat = FORMAT_OPTION,
-    plot: Optional[Path] = typer.Option(None, "--plot", help="Write a plot of one block's delta matrix (PNG, PDF, SVG).", callback=writable_output),
+    plot: Optional[Path] = typer.Option(None, "--plot", help="Write a plot of one block's delta matrix (PNG, PDF, SVG).", callback=figure_output),
     plot_kind: str = typer.Option("heatmap", "--plot-kind", help="heatmap or surface."),
     block: Optional[str] = typer.Option(None, "--block", help="Block to plot (default: the first)."),
     block_col: str = typer.Option("block_id", "--block-col", help="Column naming the block."),

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from ._app import FORMAT_OPTION, OutputFormat, console, model_app, print_frame, print_json
-from ._options import writable_output
+from ._options import figure_output
 
 
 def model_options(cell_line: str, ligand: list[str] | None, inhibitor: list[str] | None):
@@ -65,12 +65,12 @@ class DiagramFormat(str, enum.Enum):
 
 @model_app.command("diagram")
 def diagram(
-    cell_line: str = typer.Option(None, "--cell-line", help="Cell line (default: the docs' MCF7-Y537S model)."),
+    cell_line: str | None = typer.Option(None, "--cell-line", help="Cell line (default: the docs' MCF7-Y537S model)."),
     ligand: list[str] | None = typer.Option(None, "--ligand", help="ER ligand present (repeatable)."),
     inhibitor: list[str] | None = typer.Option(None, "--inhibitor", help="Kinase/enzyme inhibitor present (repeatable)."),
     fmt: DiagramFormat = typer.Option(DiagramFormat.mermaid, "--format", "-f",
                                       help="mermaid (the flowchart) or markdown (the docs' block: flowchart + parameter kinds)."),
-    output: Path | None = typer.Option(None, "--output", "-o", callback=writable_output,
+    output: Path | None = typer.Option(None, "--output", "-o", callback=figure_output,
                                        help="Also draw the network as a figure here (.png, .svg or .pdf; written atomically)."),
 ) -> None:
     """The model's network, generated from its declaration: Mermaid text on stdout, optionally a figure."""

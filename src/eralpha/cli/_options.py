@@ -27,6 +27,21 @@ def writable_output(path: Path | None) -> Path | None:
     return path
 
 
+def figure_output(path: Path | None) -> Path | None:
+    """Typer callback for a figure file (``--plot``, ``--figure``): writable (:func:`writable_output`) and with a
+    suffix matplotlib can write (no suffix: PNG), checked before any work so that a typo costs nothing."""
+    path = writable_output(path)
+    if path is None or not path.suffix:
+        return path
+    from matplotlib.figure import Figure
+
+    formats = Figure().canvas.get_supported_filetypes()
+    if path.suffix.lstrip(".").lower() not in formats:
+        raise InputError(f"cannot write a figure as '{path.suffix}'", file=str(path),
+                         valid="a .png, .pdf or .svg file (also " + ", ".join(sorted(set(formats) - {"png", "pdf", "svg"})) + ")")
+    return path
+
+
 def max_memory_option() -> typer.Option:  # type: ignore[valid-type]
     return typer.Option(
         None, "--max-memory",

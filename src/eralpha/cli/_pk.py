@@ -7,14 +7,14 @@ from pathlib import Path
 import typer
 
 from ._app import FORMAT_OPTION, OutputFormat, console, pk_app, print_frame, print_json
-from ._options import max_memory_option, writable_output
+from ._options import figure_output, max_memory_option
 
 
 @pk_app.command("simulate")
 def simulate(
     scenario: Path = typer.Argument(..., help="PK scenario YAML (kind: pk)."),
     format: OutputFormat = FORMAT_OPTION,
-    plot: Path | None = typer.Option(None, "--plot", help="Write the concentration–time plot (PNG) here.", callback=writable_output),
+    plot: Path | None = typer.Option(None, "--plot", help="Write the concentration–time plot (PNG) here.", callback=figure_output),
     max_memory: str | None = max_memory_option(),
 ) -> None:
     """Simulate a PK scenario: concentration–time curves and Cmax, Cmin (trough), AUC per subject."""

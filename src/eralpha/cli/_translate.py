@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from ._app import app, console
-from ._options import writable_output
+from ._options import figure_output
 
 
 @app.command("translate")
@@ -18,7 +18,7 @@ def translate(
     variant: str = typer.Option("ERa_WT", help="ER variant for occupancy (ERa_WT, ERa_Y537S, ERa_D538G)"),
     days: int = typer.Option(42, help="days simulated; the last week is matched"),
     interval: str | None = typer.Option(None, help="human dosing interval (default: the labelled one)"),
-    figure: Path | None = typer.Option(None, help="write the concentration-time figure (PNG)", callback=writable_output),
+    figure: Path | None = typer.Option(None, help="write the concentration-time figure (PNG)", callback=figure_output),
 ) -> None:
     """Propose the human regimen matching a mouse regimen (free exposure or tumour ER occupancy)."""
     from ..report import Progress
