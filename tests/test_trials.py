@@ -474,3 +474,81 @@ def test_per_cycle_fate_rates_give_the_median_human_doubling_but_mutant_clones_d
         wt, y537s, d538g = (_untreated_clone_doubling_days(v) for v in ("WT", "Y537S", "D538G"))
     assert wt == pytest.approx(164.0, rel=0.03)  # Zhang 2017's median (measured 164.5)
     assert y537s < td.low and d538g < td.low  # measured 30 and 36 days
+
+
+# ------------------------------------------------------------ new lesions: occult deposits that must grow
+def _deposit_case(rate_per_day: np.ndarray):
+    """20 sampled patients and stand-in trajectories: every clone of patient p grows as exp(rate[p] t)."""
+    from eralpha.population import CLONE_TYPES
+    from eralpha.trials._run import eligible_patients
+    from eralpha.trials._simulate import ArmTrajectories
+
+    patients = eligible_patients(parse_trial_scenario(_spec()), 20, 5)
+    days = np.arange(0.0, 337.0, 56.0)
+    mp = np.repeat(np.arange(patients.n), len(CLONE_TYPES))
+    mt = np.tile(np.arange(len(CLONE_TYPES)), patients.n)
+    fold = np.exp(rate_per_day[mp, None] * days[None, :])
+    traj = ArmTrajectories(days, mp, mt, fold, fold, fold, fold, np.zeros(mp.size, dtype=np.int64), patients.n)
+    return patients, traj, days[1:]
+
+
+def test_occult_deposits_are_drawn_per_patient_within_their_prior():
+    from eralpha.population import population_value
+
+    p, _, _ = _deposit_case(np.zeros(20))
+    d, prior = p.biology["occult_deposits"].to_numpy(), population_value("occult_deposits")
+    assert np.all((d >= prior.low) & (d <= prior.high)) and np.unique(d).size == d.size
+
+
+def test_new_lesions_from_occult_deposits_need_growth():
+    """human_new_lesion_model 1: the same patients growing faster progress no later; the expected count is D (Gmax^beta - 1) / (2^beta - 1) (Poisson: a patient
+    whose threshold lies below it has one)."""
+    from eralpha.knowledge import knowledge_overrides
+    from eralpha.population import human
+    from eralpha.trials._assess import deposit_fold, noise_draws, read_scans
+
+    def first_new(rate):
+        patients, traj, scans = _deposit_case(np.full(20, rate))
+        with knowledge_overrides({"human_new_lesion_model": 1}):
+            reads = read_scans(patients, traj, scans, noise_draws(patients, len(scans) + 1, 5))
+            beta = human("occult_deposit_exponent").value
+        g = deposit_fold(patients, traj, np.ones((len(patients.lesions), 6)) / 6)
+        assert np.allclose(g, traj.fold[::6])  # a clone mix that sums to 1 grows as its clones
+        expected = patients.biology["occult_deposits"].to_numpy()[:, None] * (np.exp(rate * scans) ** beta - 1) / (2**beta - 1)
+        should = (expected >= patients.biology["new_lesion_e"].to_numpy()[:, None]).any(axis=1)
+        return reads, should
+
+    slow, should_slow = first_new(0.002)
+    fast, should_fast = first_new(0.01)
+    assert should_fast.sum() > should_slow.sum() > 0
+    pd_fast = np.where(fast.first_pd >= 0, fast.first_pd, 99)
+    pd_slow = np.where(slow.first_pd >= 0, slow.first_pd, 99)
+    assert np.all(pd_fast <= pd_slow)
+    assert np.all(pd_fast[should_fast] < 99)
+
+
+def test_deposits_that_do_not_grow_give_no_new_lesion():
+    from eralpha.knowledge import knowledge_overrides
+    from eralpha.trials._assess import _new_lesions
+
+    patients, traj, scans = _deposit_case(np.full(20, -0.002))
+    at = np.searchsorted(traj.days, np.concatenate([[0.0], scans]))
+    shares = np.ones((len(patients.lesions), 6)) / 6
+    with knowledge_overrides({"human_new_lesion_model": 1}):
+        assert not _new_lesions(patients, traj, shares, np.ones((patients.n, len(traj.days))), at).any()
+    with knowledge_overrides({"human_new_lesion_model": 0, "human_new_lesion_rate": 1.0}):  # the seeding clock does
+        assert _new_lesions(patients, traj, shares, np.ones((patients.n, len(traj.days))), at)[:, 1:].all()
+
+
+def test_unknown_new_lesion_model_is_one_clear_error():
+    from eralpha.knowledge import knowledge_overrides
+
+    with knowledge_overrides({"human_new_lesion_model": 2}), pytest.raises(InputError, match="human_new_lesion_model") as exc:
+        run_trial(parse_trial_scenario(_spec(replicates=1)))
+    assert "0 (seeding clock) or 1" in str(exc.value)
+
+
+def test_occult_deposit_model_is_chunk_invariant():
+    s = parse_trial_scenario(_spec(replicates=1, knowledge_overrides={"human_new_lesion_model": 1}))
+    a, b = run_trial(s, chunk=7), run_trial(s, chunk=4096)
+    assert json.dumps(a.endpoints, default=float, sort_keys=True) == json.dumps(b.endpoints, default=float, sort_keys=True)

@@ -198,8 +198,11 @@ def sample_patients(spec: PopulationSpec, n: int, rng: np.random.Generator, *, p
         "pik3ca": np.where(pik3ca, "mutant", "WT"), "visceral": visceral, "bone_only": bone_only,
         "n_lesions": n_les, "brain": has_brain, "measurable": has_meas, "baseline_sld_mm": meas_sum,
     })
+    # occult deposits (new lesions that must grow, human_new_lesion_model 1): drawn last, so no earlier draw moves
+    od = pv("occult_deposits")
+    occult = np.exp(rng.uniform(np.log(od.low), np.log(od.high), n))
     bio = pd.DataFrame({"tpot_days": tpot, "esr1_mutant_fraction": mut_frac, "cdk46i_resistant_fraction": res_frac,
-                        "e2_factor": e2_factor, "new_lesion_e": new_lesion_e})
+                        "e2_factor": e2_factor, "new_lesion_e": new_lesion_e, "occult_deposits": occult})
     return Patients(cov, les, bio)
 
 

@@ -3,9 +3,11 @@
 Per patient and scan: each lesion's longest diameter (a sphere of its viable cells) read with
 log-normal noise (below the detection limit: 0 mm); target lesions = up to 5 measurable lesions, at
 most 2 per organ, largest first (RECIST 1.1); non-target disease read as unequivocal PD when its
-volume has doubled from its nadir; a new lesion appears when the cumulative new-lesion hazard
-(rate x viable cells, integrated) passes the patient's own exponential threshold, and is seen at the
-next scan. Per-visit responses come from :func:`eralpha.analysis.classify_sums` — the code that reads
+volume has doubled from its nadir; a new lesion appears when the cumulative new-lesion hazard passes
+the patient's own exponential threshold: by default (``human_new_lesion_model`` 0) rate x seeding
+cells, integrated, seen at the next scan; opt-in (1) occult deposits below the detection limit, sizes
+N(>x) ~ x^-beta, made of the patient's clone mix and grown by its clones' fold changes, so the expected
+number seen by a scan is D (Gmax^beta - 1) / (2^beta - 1) (:func:`deposit_fold`). Per-visit responses come from :func:`eralpha.analysis.classify_sums` — the code that reads
 a real trial's sums — and best overall response from :func:`eralpha.analysis.best_overall_response`.
 """
 
@@ -17,11 +19,12 @@ import numpy as np
 import pandas as pd
 
 from ..analysis._recist import classify_sums
+from ..errors import InputError
 from ..knowledge import load_knowledge
 from ..population import CLONE_TYPES, Patients, human
 from ._simulate import ArmTrajectories
 
-__all__ = ["ArmReads", "read_scans", "select_targets", "noise_draws"]
+__all__ = ["ArmReads", "read_scans", "select_targets", "noise_draws", "deposit_fold"]
 
 
 def select_targets(lesions: pd.DataFrame) -> np.ndarray:
@@ -51,6 +54,44 @@ def noise_draws(patients: Patients, n_scans: int, seed: int) -> np.ndarray:
         rng = np.random.default_rng(np.random.SeedSequence([seed, 7, int(uid[p])]))
         out[starts[p]: starts[p] + counts[p]] = rng.standard_normal((counts[p], n_scans))
     return out
+
+
+def deposit_fold(patients: Patients, traj: ArmTrajectories, shares: np.ndarray) -> np.ndarray:
+    """(patients, days) fold change of each patient's occult deposits: the mean of its lesions' clone shares
+    (``shares``, lesions x clone types, resistant types already merged where the arm has no CDK4/6i), each
+    clone grown by the fold change its lesions use (plasma-exposed; no extra solve)."""
+    pid = patients.lesions["patient"].to_numpy()
+    P = patients.n
+    mix = np.zeros((P, shares.shape[1]))
+    np.add.at(mix, pid, shares)
+    mix /= np.maximum(np.bincount(pid, minlength=P), 1)[:, None]
+    tidx = traj.type_index()
+    g = np.zeros((P, len(traj.days)))
+    for k in range(shares.shape[1]):
+        ok = (tidx[:, k] >= 0) & (mix[:, k] > 0)
+        g[ok] += mix[ok, k, None] * traj.fold[tidx[ok, k]]
+    return g
+
+
+def _new_lesions(patients: Patients, traj: ArmTrajectories, shares: np.ndarray, seed_all: np.ndarray,
+                 at: np.ndarray) -> np.ndarray:
+    """(patients, scans incl. baseline) whether a new lesion has been seen by each scan: the cumulative
+    hazard of ``human_new_lesion_model`` against the patient's own exponential threshold."""
+    model = human("new_lesion_model").value
+    if model == 0:  # seeding clock: rate x seeding cells, trapezoid on the simulated days
+        days = traj.days
+        cum = np.concatenate([np.zeros((patients.n, 1)), np.cumsum(0.5 * (seed_all[:, 1:] + seed_all[:, :-1]) * np.diff(days)[None, :], axis=1)], axis=1)
+        hazard = cum[:, at] * human("new_lesion_rate").value
+    elif model == 1:  # occult deposits, N(>x) ~ x^-beta, seen once grown past the detection size at a scan
+        beta = human("occult_deposit_exponent").value
+        gmax = np.maximum.accumulate(np.maximum(deposit_fold(patients, traj, shares)[:, at], 1.0), axis=1)
+        hazard = patients.biology["occult_deposits"].to_numpy()[:, None] * (gmax**beta - 1.0) / (2.0**beta - 1.0)
+    else:
+        raise InputError(f"human_new_lesion_model = {model:g} is not a new-lesion model", field="human_new_lesion_model",
+                         value=model, valid="0 (seeding clock) or 1 (occult deposits that must grow)")
+    new = hazard >= patients.biology["new_lesion_e"].to_numpy()[:, None]
+    new[:, 0] = False
+    return new
 
 
 @dataclass
@@ -105,11 +146,7 @@ def read_scans(patients: Patients, traj: ArmTrajectories, scan_days: np.ndarray,
     seed_all = np.zeros((P, len(days)))
     np.add.at(seed_all, pid, seeding)
 
-    # new lesions: cumulative hazard rate x seeding cells, trapezoid on the simulated days
-    rate = human("new_lesion_rate").value
-    cum = np.concatenate([np.zeros((P, 1)), np.cumsum(0.5 * (seed_all[:, 1:] + seed_all[:, :-1]) * np.diff(days)[None, :], axis=1)], axis=1) * rate
-    new = cum[:, at] >= patients.biology["new_lesion_e"].to_numpy()[:, None]
-    new[:, 0] = False
+    new = _new_lesions(patients, traj, shares, seed_all, at)
 
     # reads: diameter of a sphere, log-normal noise, detection limit
     cv = human("measurement_cv").value
