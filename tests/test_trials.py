@@ -172,6 +172,7 @@ def test_cdk46_inhibitor_delays_progression_when_the_host_clears_senescent_cells
     "lengthen mean PFS on fulvestrant (measured 4.54 vs 4.60 months), nor does any human-kinetics sensitivity by more "
     "than 0.31 months (cell loss x2 / x3, fate rates per cell cycle, senescent cells not seeding; the three together "
     "with cell loss 1.18 pass this test by +0.06 months but 15 of 19 trial rows; docs/trials.md, 'Human kinetics'); "
+    "nor new lesions as occult deposits that must grow (human_new_lesion_model 1: 6.81 vs 6.81, 14 of 19 rows); "
     "PALOMA-3 has 9.5 vs 4.6 (README, Known gaps)"))
 def test_cdk46_inhibitor_delays_progression_in_paired_patients():
     """The same direction at the default patient model."""
