@@ -24,7 +24,35 @@ from scipy import optimize, stats
 from ..errors import PlausibilityError
 from ._dr_models import DoseResponseModel
 
-__all__ = ["CurveData", "Layout", "JointFit", "fit_joint", "profile_interval"]
+__all__ = ["CurveData", "Layout", "JointFit", "StartRecord", "fit_joint", "profile_interval"]
+
+MAX_NFEV = 2000  # safety cap on residual evaluations per start; a start that creeps is stopped long before
+# creeping: the least-squares optimum lies at infinity (a step of unbounded slope, an asymptote or ED50 that
+# runs off beyond the doses), so the optimiser keeps buying ever smaller reductions of RSS. A well-posed fit
+# converges superlinearly in well under CREEP_AFTER evaluations; one still improving after that, by under
+# CREEP_RELATIVE of RSS per CREEP_WINDOW evaluations and at a rate falling by less than CREEP_DECAY-fold a
+# window, is creeping and is stopped where it is.
+CREEP_AFTER = 100
+CREEP_WINDOW = 50
+CREEP_RELATIVE = 1e-3
+CREEP_DECAY = 10.0
+_SHAPE = {"b", "e", "f", "n", "EC50"}  # slope, potency and asymmetry: not the plateaus (c, d; E0, Emax)
+
+
+@dataclass(frozen=True)
+class StartRecord:
+    """What the optimiser did from one starting point (the fitter's own diagnostics).
+
+    ``outcome``: "converged" (a least-squares tolerance met), "creeping" (stopped: RSS still falling
+    slowly towards a limit at infinity, see ``CREEP_*``), "max_nfev" (the safety cap of ``MAX_NFEV``
+    evaluations was hit) or "failed" (the optimiser raised or returned a non-finite point).
+    ``moving``: for a creeping start, the parameters still moving when it was stopped.
+    """
+
+    nfev: int
+    outcome: str
+    rss: float
+    moving: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -194,6 +222,7 @@ class JointFit:
     reason: str
     se_method: str = "hessian"
     pooled_sigma2: float | None = None  # residual variance pooled over separately fitted curves
+    starts: tuple[StartRecord, ...] = ()  # the optimiser's diagnostics, one record per starting point
     # profile intervals are costly and the fit is immutable, so each is computed once
     profiles: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     # why a profile bound is open (inf) or NaN: {(index, level): {"lower"|"upper": text}}
@@ -243,8 +272,15 @@ def _bounds_vectors(layout: Layout, lower: dict[str, float], upper: dict[str, fl
     return lo, hi
 
 
+class _Creeping(Exception):
+    """Raised inside the residual function to stop a start that creeps (see ``CREEP_*``)."""
+
+
 def _solve(problem: _Problem, start: np.ndarray, lo: np.ndarray, hi: np.ndarray, frozen: dict[int, float] | None = None):
-    """Minimise RSS from ``start`` (natural scale); ``frozen`` pins global entries (for profiling)."""
+    """Minimise RSS from ``start`` (natural scale); ``frozen`` pins global entries (for profiling).
+
+    Returns (theta, rss, ok, StartRecord).
+    """
     positive = problem.layout.is_positive()
     frozen = frozen or {}
     free = np.array([i not in frozen for i in range(start.size)])
@@ -257,13 +293,15 @@ def _solve(problem: _Problem, start: np.ndarray, lo: np.ndarray, hi: np.ndarray,
     def full(u_free: np.ndarray) -> np.ndarray:
         u = u0.copy()
         u[free] = u_free
-        theta = _to_natural(u, positive)
+        with np.errstate(over="ignore"):  # a log-scale entry run off to +inf is reported as inf
+            theta = _to_natural(u, positive)
         for i, v in frozen.items():
             theta[i] = v
         return theta
 
     last: list = [None, None, None]  # (u_free bytes, theta, residuals and Jacobian or None): the optimiser asks
     # for the Jacobian at the point whose residuals it just evaluated, so each point is computed once
+    trail: list = []  # (best RSS so far, its u_free) after each residual evaluation, for the creep test
 
     def evaluate(u_free):
         key = u_free.tobytes()
@@ -278,11 +316,13 @@ def _solve(problem: _Problem, start: np.ndarray, lo: np.ndarray, hi: np.ndarray,
 
     def fun(u_free):
         _, out = evaluate(u_free)
-        if out is None:
-            return np.full(problem.n_obs, 1e100)
-        r = out[0]
-        # an overflowing trial point is a bad step, not a crash: make it look terrible
-        return np.where(np.isfinite(r), r, 1e100)
+        r = np.full(problem.n_obs, 1e100) if out is None else np.where(np.isfinite(out[0]), out[0], 1e100)
+        # (an overflowing trial point is a bad step, not a crash: it is made to look terrible)
+        rss = float(r @ r)
+        trail.append((rss, u_free.copy()) if not trail or rss < trail[-1][0] else trail[-1])
+        if _creeping(trail):
+            raise _Creeping
+        return r
 
     def jac(u_free):
         theta, out = evaluate(u_free)
@@ -296,13 +336,32 @@ def _solve(problem: _Problem, start: np.ndarray, lo: np.ndarray, hi: np.ndarray,
         with np.errstate(all="ignore"):
             res = optimize.least_squares(
                 fun, u0[free], jac=jac, bounds=(lo[free], hi[free]), method="trf", x_scale="jac",
-                xtol=1e-12, ftol=1e-12, gtol=1e-12, max_nfev=2000,
+                xtol=1e-12, ftol=1e-12, gtol=1e-12, max_nfev=MAX_NFEV,
             )
+    except _Creeping:
+        rss, u_best = trail[-1]
+        then = trail[len(trail) - 1 - CREEP_WINDOW][1]
+        free_labels = [lab for lab, f in zip(problem.layout.labels, free) if f]
+        moving = tuple(lab for lab, a, b in zip(free_labels, then, u_best) if abs(b - a) > 1e-3 * (abs(a) + 1.0))
+        return full(u_best), rss, False, StartRecord(len(trail), "creeping", rss, moving)
     except (ValueError, np.linalg.LinAlgError, FloatingPointError, ZeroDivisionError, OverflowError):
         # a start that overflows the curve (e.g. an absurd slope) is just a failed start
-        return start, float("nan"), False
+        return start, float("nan"), False, StartRecord(len(trail), "failed", float("nan"))
     theta = full(res.x)
-    return theta, float(2.0 * res.cost), bool(res.success and np.all(np.isfinite(theta)))
+    rss = float(2.0 * res.cost)
+    ok = bool(res.success and np.all(np.isfinite(theta)))
+    outcome = "converged" if ok else ("max_nfev" if res.status == 0 else "failed")
+    return theta, rss, ok, StartRecord(int(res.nfev), outcome, rss)
+
+
+def _creeping(trail: list) -> bool:
+    """Is the optimiser creeping (see ``CREEP_*``)? Checked at every ``CREEP_WINDOW``-th evaluation."""
+    n = len(trail)
+    if n < CREEP_AFTER or n % CREEP_WINDOW:
+        return False
+    now, one, two = (trail[max(n - 1 - k * CREEP_WINDOW, 0)][0] for k in (0, 1, 2))
+    recent, before = one - now, two - one
+    return 0.0 < recent < CREEP_RELATIVE * now and recent * CREEP_DECAY > before
 
 
 def _hessian_half_rss(problem: _Problem, theta: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -399,23 +458,51 @@ def fit_joint(
     lo, hi = _bounds_vectors(layout, lower or {}, upper or {})
     n, k = problem.n_obs, len(layout.labels)
     df = n - k
-    best = None
-    starts = [start] if start is not None else _starting_vectors(problem)
-    for s in starts:
-        theta, rss, ok = _solve(problem, s, lo, hi)
-        if ok and np.isfinite(rss) and (best is None or rss < best[1] - 1e-12 * max(best[1], 1e-300)):
+    best = crept = None
+    records = []
+    for s in [start] if start is not None else _starting_vectors(problem):
+        theta, rss, ok, record = _solve(problem, s, lo, hi)
+        records.append(record)
+        if not np.isfinite(rss):
+            continue
+        if ok and (best is None or rss < best[1] - 1e-12 * max(best[1], 1e-300)):
             best = (theta, rss)
+        elif record.outcome == "creeping" and (crept is None or rss < crept[1]):
+            crept = (theta, rss, record)
+    records = tuple(records)
+    # creeping from a start to a lower RSS than any converged start reached: the least-squares optimum is
+    # a limit at infinity, so no reported point is the fit; say so (the values are where the creep stopped)
+    creep_note = ""
+    if crept is not None and (best is None or crept[1] < best[1] - 1e-9 * max(best[1], 1e-300)):
+        n_creep = sum(r.outcome == "creeping" for r in records)
+        moving = crept[2].moving
+        creep_note = (
+            f"no finite best fit: from {n_creep} of {len(records)} starts the optimiser creeps towards a limit of the "
+            f"curve at infinity ({', '.join(moving) or 'parameters'} running off while RSS still falls), so the data "
+            "do not determine the parameters"
+        )
+        if best is not None:
+            creep_note += "; the values are the best converged start's"
+        elif all(lab.split(":", 1)[0] in _SHAPE for lab in moving):
+            # only the slope / potency run off (a step between two doses): the plateaus, and so the curve at
+            # the doses, are determined; report the point where the creep stopped
+            creep_note += "; the values are where it was stopped (the plateaus are determined, the step is not)"
+            best = crept[:2]
     if best is None:
         nan = np.full(k, np.nan)
-        return JointFit(layout, curves, nan, float("nan"), n, df, np.full((k, k), np.nan), "not_converged",
-                        "the optimiser failed from every starting point", se_method)
+        outcomes = ", ".join(f"{sum(r.outcome == o for r in records)} {o}" for o in dict.fromkeys(r.outcome for r in records))
+        why = creep_note or f"the optimiser failed from every starting point ({outcomes})"
+        return JointFit(layout, curves, nan, float("nan"), n, df, np.full((k, k), np.nan), "not_converged", why,
+                        se_method, starts=records)
     theta, rss = _canonical_orientation(problem, best[0], lo, hi)
     rss = problem.rss(theta)
     cov, why = _covariance(problem, theta, rss, df, se_method)
+    if creep_note:
+        why = f"{creep_note}; {why}" if why else creep_note
     status = "ambiguous" if why else "converged"
     if status == "converged":
         check_fitted_mean(problem, theta, lo, hi)
-    return JointFit(layout, curves, theta, rss, n, df, cov, status, why, se_method)
+    return JointFit(layout, curves, theta, rss, n, df, cov, status, why, se_method, starts=records)
 
 
 def check_fitted_mean(problem: _Problem, theta: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
@@ -479,7 +566,7 @@ def _canonical_orientation(problem: _Problem, theta: np.ndarray, lo, hi) -> tupl
             changed = True
     if not changed:
         return theta, problem.rss(theta)
-    polished, rss, ok = _solve(problem, flipped, lo, hi)
+    polished, rss, ok, _ = _solve(problem, flipped, lo, hi)
     return (polished, rss) if ok else (theta, problem.rss(theta))
 
 
@@ -519,7 +606,7 @@ def profile_interval(fit: JointFit, index: int, level: float = 0.95, max_doublin
         starts += [solved[min(above)][0]] if above else []
         best_theta, best_rss = fit.theta, float("inf")
         for start in starts:
-            theta, rss, _ = _solve(problem, start, lo, hi, frozen={index: value})
+            theta, rss, _, _ = _solve(problem, start, lo, hi, frozen={index: value})
             if np.isfinite(rss) and rss < best_rss:
                 best_theta, best_rss = theta, rss
         if not np.isfinite(best_rss):

@@ -9,6 +9,7 @@ analysis.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -223,6 +224,9 @@ class WesternBlotAnalysis(Fitter):
             points = pd.concat([controls, group])
             cf = fit_curve(points["dose"].to_numpy(float), points["fold_change"].to_numpy(float), model="LL.4", fixed=fixed)
             self.fits_[(compound, time)] = cf
+            if cf.status == "not_converged":  # in the summary's status / reason too; said here so it is not missed
+                warnings.warn(f"western-blot fit of {compound} at {time:g} {self.time_unit} did not converge: {cf.reason}",
+                              RuntimeWarning, stacklevel=3)
             bottom = fit_parameter(cf, "c")
             top = fit_parameter(cf, "d")
             dmax = 100.0 * (1.0 - bottom)
