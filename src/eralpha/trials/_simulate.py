@@ -32,7 +32,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..engine import Event, SolverOptions, compile_model, simulate
-from ..knowledge import load_knowledge
+from ..knowledge import active_overrides, load_knowledge
 from ..model._cell import ligand_id
 from ..model._tumour import TumourContext, assemble_tumour_model
 from ..pk import (PostmenopausalOestrogen, Regimen, metabolites_of, molecular_weight, oestrogen_suppression,
@@ -180,13 +180,20 @@ def _free_e2_nM(arm: ArmRegimen, patients: Patients) -> np.ndarray:
     return e2
 
 
+def _compiled(compounds: tuple[str, ...], brain: bool, readouts: tuple[str, ...] = ()):
+    # keyed on the knowledge overrides in force: the model's parameter values are read when it is assembled
+    return _compiled_for(compounds, brain, tuple(readouts), active_overrides())
+
+
 @lru_cache(maxsize=16)
-def _compiled(compounds: tuple[str, ...], brain: bool):
+def _compiled_for(compounds: tuple[str, ...], brain: bool, readouts: tuple[str, ...], _overrides: tuple):
     # the brain copy of the cell biology only when some patient has a brain lesion (it doubles the species)
     ctx = TumourContext(cell_line=TEMPLATE_LINE, compounds=compounds, organs=("brain",) if brain else ())
     model = assemble_tumour_model(ctx)
-    # only the cell counts and their senescent shares (new-lesion seeding) are read back
+    # a trial reads back only the cell counts and their senescent shares (new-lesion seeding); ``readouts``
+    # adds more of the model's quantities (the window-trial readout: Ki67, frac_arrested)
     obs = ("cells", "frac_senescent") + (("met_brain", "frac_senescent_brain") if brain else ())
+    obs += tuple(r for r in readouts if r not in obs)
     return compile_model(replace(model, observables=obs))
 
 
@@ -263,10 +270,11 @@ def _plan(patients: Patients, free: dict[str, np.ndarray], edges: np.ndarray) ->
 
 
 def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: int,
-              plan: ExposurePlan | None = None) -> ArmBatch:
+              plan: ExposurePlan | None = None, readouts: tuple[str, ...] = ()) -> ArmBatch:
     """Members (patients x clone types present), their parameters, initial states and exposure events.
 
-    ``plan``: the pool's (when ``patients`` is a chunk of it); default: decided on ``patients``."""
+    ``plan``: the pool's (when ``patients`` is a chunk of it); default: decided on ``patients``.
+    ``readouts``: model quantities read back besides cells and frac_senescent (e.g. ``("Ki67",)``)."""
     days = np.asarray(days, dtype=float)
     horizon = float(days[-1])
     compounds = tumour_compounds(arm.compounds)
@@ -275,7 +283,7 @@ def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: in
     if plan is None:
         plan = _plan(patients, free, edges)
     brain = plan.brain
-    cm = _compiled(compounds, brain)
+    cm = _compiled(compounds, brain, tuple(readouts))
     shift0 = cm.model.parameter("cdk_cellular_shift").value
 
     # ---- members: the clone types present in each patient (R collapses to S without a CDK4/6i) ----
