@@ -106,3 +106,17 @@ def test_bad_inputs_name_the_field():
     with pytest.raises(InputError, match="start at 0") as exc:
         window_ki67(["untreated"], patients=2, days=(14,))
     assert exc.value.field == "days"
+
+
+def test_cli_prints_the_time_course_and_the_checks(cli):
+    import json
+
+    code, out, _ = cli("trial", "ki67", "--regimen", "letrozole", "--patients", "6", "--days", "0,14", "--format", "json")
+    assert code == 0
+    s = json.loads(out)["letrozole"]
+    assert s["geometric_mean_fall"]["14.0"] > 0.3 and s["geometric_mean_fall"]["0.0"] == 0.0
+    code, out, _ = cli("trial", "ki67", "--check", "--patients", "6", "--fate-rate-exponent", "1", "--format", "json")
+    assert code == 0
+    assert {r["id"] for r in json.loads(out)} == set(_IDS)
+    code, _, err = cli("trial", "ki67", "--days", "0,two")
+    assert code != 0 and "--days" in err
