@@ -120,3 +120,12 @@ def test_cli_prints_the_time_course_and_the_checks(cli):
     assert {r["id"] for r in json.loads(out)} == set(_IDS)
     code, _, err = cli("trial", "ki67", "--days", "0,two")
     assert code != 0 and "--days" in err
+
+
+def test_scorecard_rows_are_the_checks_at_the_defaults(default_rows):
+    from eralpha.trials._window import window_scorecard_rows
+
+    rows = window_scorecard_rows()
+    assert [r["id"] for r in rows] == [f"ki67.{i}" for i in _IDS]
+    assert {r["id"] for r in rows if not r["passed"]} == {f"ki67.{i}" for i in FAILS_AT_DEFAULT}
+    assert all(r["kind"] == "prediction" and r["source"] for r in rows)

@@ -236,3 +236,21 @@ def window_checks(w: WindowKi67 | None = None, *, patients: int = 200, seed: int
     row("neopalana.palbociclib_adds", "C1D15: geometric-mean Ki67 with / without palbociclib", None, ratio,
         f"<= {PALBOCICLIB_RATIO:g}", ratio <= PALBOCICLIB_RATIO)
     return rows
+
+
+_DERIVED_SOURCE = {"impact.anastrozole_beyond_tamoxifen": "impact.ki67_fall_2w_anastrozole",
+                   "neopalana.palbociclib_adds": "neopalana.ccca_c1d15_palbociclib"}
+
+
+def window_scorecard_rows() -> list[dict]:
+    """:func:`window_checks` at the shipped defaults as scorecard rows (kind prediction: nothing is tuned to them)."""
+    kb = load_knowledge()
+    rows = []
+    for r in window_checks():
+        pub = kb.published_result(_DERIVED_SOURCE.get(r["id"], r["id"]))
+        target = "CCCA 26 -> 87 %" if r["published"] is None else r["published"]
+        rows.append({"id": f"ki67.{r['id']}", "quantity": r["quantity"], "source": pub.value.source,
+                     "target": target, "simulated": r["model"],
+                     "tolerance": f"{r['criterion']} ({len(CHECK_REGIMENS)} window regimens, 200 untreated-primary-like patients)",
+                     "kind": "prediction", "passed": r["passed"]})
+    return rows
