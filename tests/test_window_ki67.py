@@ -83,7 +83,8 @@ def test_per_cycle_rates_keep_the_untreated_tumour_cycling_while_per_hour_rates_
 
 
 def test_baseline_biopsy_is_drug_free_for_every_regimen():
-    """An aromatase inhibitor lowers oestradiol from day 0, not through the run-in: every arm shares the baseline."""
+    """An aromatase inhibitor lowers oestradiol from day 0, not through the run-in (trials._simulate.arm_batch, the
+    trial layer's own member set-up): every arm shares the baseline."""
     w = window_ki67(["untreated", "letrozole", "anastrozole + palbociclib", "tamoxifen"], patients=8, days=(0, 14))
     base = np.stack([k[:, 0] for k in w.ki67.values()])
     assert np.allclose(base, base[0], rtol=2e-3)  # the solver tolerance (rtol 1e-3); before: AI arms started 30-60 % lower

@@ -12,7 +12,7 @@ How the xenograft layer's model becomes a patient (same ``assemble_tumour_model`
   profile from the parent's regimen and act on the receptor as ligands in their own right.
 * **Oestradiol.** Postmenopausal plasma E2 (pk layer's baseline) x free fraction x the tumour-to-
   plasma ratio x the patient's own factor, times an aromatase inhibitor's residual (the pk layer's
-  whole-body suppression at the regimen's dose) when the arm gives one.
+  whole-body suppression at the regimen's dose) from day 0 when the arm gives one (the run-in is drug-free).
 * **Human kinetics.** The maximal proliferation rate is ln2 / Tpot (the patient's potential doubling
   time); death keeps the xenograft layer's in-vivo ratio of cell loss to maximal proliferation, and
   senescent cells die at ``human_senescent_loss_share`` of the basal loss (patient.yaml: 0.2, they
@@ -308,7 +308,8 @@ def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: in
         "mu_max": mu[mp], "death_rate": mu[mp] * _death_to_proliferation() * human("cell_loss_scale").value,
         **{k: cm.model.parameter(k).value * slow for k in ("k_arrest", "k_release", "k_senescence")},
         "capacity": _HUGE,
-        "conc_E2": _free_e2_nM(arm, patients)[mp],
+        # drug-free oestradiol through the run-in; an aromatase inhibitor's suppression from the first dose (day 0)
+        "conc_E2": _free_e2_nM(ArmRegimen("run-in", ()), patients)[mp],
         "pik3ca_gain": np.where(patients.covariates["pik3ca"].to_numpy() == "mutant", human("pik3ca_gain").value, 1.0)[mp],
         # senescent tumour cells: persisting (patient.yaml, default 0.2) or cleared by the host as in mice (1)
         "senescent_death_share": human("senescent_loss_share").value,
@@ -330,6 +331,9 @@ def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: in
         L = ligand_id(c)
         params.update({f"fu_{L}": 1.0, f"Vc_{L}": 1.0, f"CL_{L}": 0.0, f"ka_{L}": 0.0, f"kpuu_{L}": _kpuu(c)})
     events: list[tuple[float, str, np.ndarray]] = []
+    e2 = _free_e2_nM(arm, patients)[mp]
+    if not np.array_equal(e2, params["conc_E2"]):
+        events.append((0.0, "conc_E2", e2))
     for w in plan.windows:
         for c in compounds:
             events.append((edges[w] * 24.0, f"plasma_{ligand_id(c)}", free[c][mp, w]))

@@ -25,7 +25,7 @@ from ..errors import InputError, UnknownNameError
 from ..knowledge import load_knowledge
 from ..pk import Regimen
 from ..population import CLONE_TYPES, Patients, PopulationSpec, clone_type, sample_patients
-from ._simulate import SOLVER, WARMUP_DAYS, ArmRegimen, _free_e2_nM, arm_batch
+from ._simulate import SOLVER, WARMUP_DAYS, ArmRegimen, arm_batch
 
 __all__ = ["WINDOW_REGIMENS", "WindowKi67", "window_ki67", "CCCA_KI67"]
 
@@ -126,16 +126,9 @@ def window_ki67(regimens=None, *, patients: int | Patients = 200, days=(0.0, 14.
     for name, drugs in regimens.items():
         arm = _arm(name, drugs, horizon)
         b = arm_batch(arm, pts, times, seed=seed, readouts=("Ki67", "frac_arrested"))
-        # the baseline biopsy is drug-free: an aromatase inhibitor lowers oestradiol from the first dose (day 0),
-        # not through the run-in (arm_batch gives a trial patient the suppressed level throughout)
-        events = [Event(t, target, v) for t, target, v in b.events]
-        params = dict(b.parameters)
-        untreated_e2 = _free_e2_nM(ArmRegimen("untreated", ()), pts)[b.member_patient]
-        if not np.allclose(params["conc_E2"], untreated_e2):
-            events.append(Event(0.0, "conc_E2", np.asarray(params["conc_E2"], dtype=float)))
-            params["conc_E2"] = untreated_e2
-        res = simulate(b.compiled, b.times, start=-WARMUP_DAYS * 24.0, parameters=params, initial=b.initial,
-                       events=events, options=SOLVER)
+        # the baseline biopsy is drug-free: arm_batch starts an aromatase inhibitor's oestradiol suppression at day 0
+        res = simulate(b.compiled, b.times, start=-WARMUP_DAYS * 24.0, parameters=b.parameters, initial=b.initial,
+                       events=[Event(t, target, v) for t, target, v in b.events], options=SOLVER)
         # a patient's Ki67: the cells of her clones pooled, weighted by each clone's share of her cells
         w = _clone_weights(pts, b.member_patient, b.member_type, res["cells"], arm.has_cdk46i)
         for key in out:
