@@ -131,7 +131,7 @@ def trial_ki67(
     days: str = typer.Option("0,14", "--days", help="Biopsy days, comma-separated, starting at 0 (before the first dose)."),
     seed: int = typer.Option(20050101, "--seed", help="Random seed of the patients and their PK."),
     fate_rate_exponent: float | None = typer.Option(None, "--fate-rate-exponent", help="Override patient.yaml human_fate_rate_exponent (0: the culture's per-hour fate rates, shipped; 1: per cell cycle)."),
-    check: bool = typer.Option(False, "--check", help="Compare with the published window-trial values instead (IMPACT, POETIC-era baseline, Z1031, NeoPalAna; published.yaml)."),
+    check: bool = typer.Option(False, "--check", help="Compare with the published window-trial values instead (BIG 1-98 baseline, untreated stability, IMPACT, Z1031, NeoPalAna; published.yaml)."),
     format: OutputFormat = FORMAT_OPTION,
 ) -> None:
     """The tumour's Ki67 in a window-of-opportunity trial: baseline and on-treatment biopsies (docs/trials.md,
