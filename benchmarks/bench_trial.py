@@ -131,8 +131,11 @@ def main() -> None:
                             jac=lambda _t, x: jac(x, pv))
             state["y"] = sol.y[:, -1].copy()
 
-        def set_species(target, value):
-            state["y"][sidx[target]] = value
+        def set_species(target, value):  # an exposure (species) or, for an aromatase inhibitor, conc_E2 (parameter)
+            if target in sidx:
+                state["y"][sidx[target]] = value
+            else:
+                pv[pidx[target]] = value
         return _windows(b, m, advance, set_species, lambda: state["y"][sidx["cells"]])
 
     t_sp, worst_sp = _run_members(scipy_member, ks, traj)

@@ -74,6 +74,13 @@ KNOWN_FAILURES = {
     "mcf7_timecourses.predict.constant_palbo_4week_E2_10_nM_palbociclib_500_nM": "these cells grew 15-fold in 4 weeks on "
     "palbociclib 500 nM (0.21x), like the model's 375 nM, and 3.6-fold more by day 21 than the same condition in the fitted "
     "20190621 experiment (docs/calibration-mcf7.md: a batch potency shift on the steep part of the dose response)",
+    # window-trial Ki67 (job trials-window-ki67) at the shipped per-hour fate rates: each row's reason is its strict xfail
+    # in tests/test_window_ki67.py::FAILS_AT_DEFAULT (docs/trials.md, 'Human proliferation: Ki67 in window trials')
+    **{f"ki67.{rid}": "per-hour fate rates meet the ~10x slower human cycle (tests/test_window_ki67.py::FAILS_AT_DEFAULT)"
+       for rid in ("window.untreated_ki67_stability_luminal", "impact.ki67_fall_2w_anastrozole", "impact.ki67_fall_2w_tamoxifen",
+                   "impact.ki67_fall_2w_combination", "z1031.ki67_fall_16w_anastrozole", "z1031.ki67_fall_16w_letrozole",
+                   "z1031.ki67_fall_16w_exemestane", "neopalana.ccca_c1d1_anastrozole", "neopalana.ccca_c1d15_palbociclib",
+                   "neopalana.palbociclib_adds")},
 }
 
 

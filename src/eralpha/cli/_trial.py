@@ -122,3 +122,51 @@ def _write_run(result, spec: dict, path: Path, rows, runs_dir):
             record.add_note(f"resumed: {result.checkpoint.loaded} chunks loaded from the checkpoint of a killed run, "
                             f"{result.checkpoint.saved} computed")
     return record.path
+
+
+@trial_app.command("ki67")
+def trial_ki67(
+    regimen: list[str] | None = typer.Option(None, "--regimen", help="A window regimen (repeatable): untreated, anastrozole, letrozole, exemestane, tamoxifen, 'anastrozole + tamoxifen', 'anastrozole + palbociclib', 'anastrozole, palbociclib from day 29' (default: all)."),
+    patients: int = typer.Option(200, "--patients", help="Untreated-primary-like patients (ESR1 wild type, PIK3CA per population)."),
+    days: str = typer.Option("0,14", "--days", help="Biopsy days, comma-separated, starting at 0 (before the first dose)."),
+    seed: int = typer.Option(20050101, "--seed", help="Random seed of the patients and their PK."),
+    fate_rate_exponent: float | None = typer.Option(None, "--fate-rate-exponent", help="Override patient.yaml human_fate_rate_exponent (0: the culture's per-hour fate rates, shipped; 1: per cell cycle)."),
+    check: bool = typer.Option(False, "--check", help="Compare with the published window-trial values instead (BIG 1-98 baseline, untreated stability, IMPACT, Z1031, NeoPalAna; published.yaml)."),
+    format: OutputFormat = FORMAT_OPTION,
+) -> None:
+    """The tumour's Ki67 in a window-of-opportunity trial: baseline and on-treatment biopsies (docs/trials.md,
+    'Human proliferation: Ki67 in window trials')."""
+    import contextlib
+
+    import pandas as pd
+
+    from ..errors import InputError
+    from ..knowledge import knowledge_overrides
+    from ..trials import window_checks, window_ki67
+
+    try:
+        day_list = [float(d) for d in days.split(",") if d.strip()]
+    except ValueError:
+        raise InputError("biopsy days must be numbers separated by commas", field="--days", value=days,
+                         valid="e.g. 0,14 or 0,14,112") from None
+    ov = {"human_fate_rate_exponent": fate_rate_exponent} if fate_rate_exponent is not None else None
+    with knowledge_overrides(ov, origin="--fate-rate-exponent") if ov else contextlib.nullcontext():
+        if check:
+            rows = window_checks(patients=patients, seed=seed)
+        else:
+            summary = window_ki67(regimen or None, patients=patients, days=day_list, seed=seed).summary()
+    if check:
+        if format == OutputFormat.json:
+            print(json.dumps(to_jsonable(rows), indent=2))
+            return
+        print_frame(pd.DataFrame(rows), title="window-trial Ki67: model vs published")
+        console.print(f"passed: {sum(r['passed'] for r in rows)} of {len(rows)}")
+        return
+    if format == OutputFormat.json:
+        print(json.dumps(to_jsonable(summary), indent=2))
+        return
+    table = [{"regimen": name, "day": d, "median Ki67 %": 100 * s["median_ki67"][d],
+              "geometric-mean Ki67 %": 100 * s["geometric_mean_ki67"][d], "geometric-mean fall %": 100 * s["geometric_mean_fall"][d],
+              "CCCA (Ki67 <= 2.7 %) %": 100 * s["ccca_share"][d], "median senescent %": 100 * s["median_frac_senescent"][d]}
+             for name, s in summary.items() for d in s["median_ki67"]]
+    print_frame(pd.DataFrame(table), title=f"tumour Ki67 of {patients} untreated-primary-like patients", decimals=3)

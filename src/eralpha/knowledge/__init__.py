@@ -12,12 +12,13 @@ was measured, calibrated or assumed::
         ...
 """
 
-from ._loader import DATA_DIR, TISSUES, KnowledgeBase, knowledge_overrides, load_knowledge
+from ._loader import DATA_DIR, TISSUES, KnowledgeBase, active_overrides, knowledge_overrides, load_knowledge
 from ._schema import AssaySystem, CellLine, Compound, ModelParameter, PKModel, PublishedResult, Target, Value
 
 __all__ = [
     "load_knowledge",
     "knowledge_overrides",
+    "active_overrides",
     "ModelParameter",
     "KnowledgeBase",
     "DATA_DIR",

@@ -462,6 +462,12 @@ def _freeze(value: Any) -> Any:
     return tuple(sorted(value.items())) if isinstance(value, Mapping) else value
 
 
+def active_overrides() -> tuple:
+    """The overrides in force here (hashable; empty outside any :func:`knowledge_overrides` block): a cache of
+    anything assembled from the knowledge base must be keyed on it, or an override after the first call is ignored."""
+    return _OVERRIDES.get()
+
+
 @contextlib.contextmanager
 def knowledge_overrides(overrides: Mapping[str, Any] | None, origin: str = "scenario"):
     """Within the block, :func:`load_knowledge` returns the knowledge base with these values replaced

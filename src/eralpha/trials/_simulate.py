@@ -12,7 +12,7 @@ How the xenograft layer's model becomes a patient (same ``assemble_tumour_model`
   profile from the parent's regimen and act on the receptor as ligands in their own right.
 * **Oestradiol.** Postmenopausal plasma E2 (pk layer's baseline) x free fraction x the tumour-to-
   plasma ratio x the patient's own factor, times an aromatase inhibitor's residual (the pk layer's
-  whole-body suppression at the regimen's dose) when the arm gives one.
+  whole-body suppression at the regimen's dose) from day 0 when the arm gives one (the run-in is drug-free).
 * **Human kinetics.** The maximal proliferation rate is ln2 / Tpot (the patient's potential doubling
   time); death keeps the xenograft layer's in-vivo ratio of cell loss to maximal proliferation, and
   senescent cells die at ``human_senescent_loss_share`` of the basal loss (patient.yaml: 0.2, they
@@ -32,7 +32,7 @@ from functools import lru_cache
 import numpy as np
 
 from ..engine import Event, SolverOptions, compile_model, simulate
-from ..knowledge import load_knowledge
+from ..knowledge import active_overrides, load_knowledge
 from ..model._cell import ligand_id
 from ..model._tumour import TumourContext, assemble_tumour_model
 from ..pk import (PostmenopausalOestrogen, Regimen, metabolites_of, molecular_weight, oestrogen_suppression,
@@ -180,13 +180,20 @@ def _free_e2_nM(arm: ArmRegimen, patients: Patients) -> np.ndarray:
     return e2
 
 
+def _compiled(compounds: tuple[str, ...], brain: bool, readouts: tuple[str, ...] = ()):
+    # keyed on the knowledge overrides in force: the model's parameter values are read when it is assembled
+    return _compiled_for(compounds, brain, tuple(readouts), active_overrides())
+
+
 @lru_cache(maxsize=16)
-def _compiled(compounds: tuple[str, ...], brain: bool):
+def _compiled_for(compounds: tuple[str, ...], brain: bool, readouts: tuple[str, ...], _overrides: tuple):
     # the brain copy of the cell biology only when some patient has a brain lesion (it doubles the species)
     ctx = TumourContext(cell_line=TEMPLATE_LINE, compounds=compounds, organs=("brain",) if brain else ())
     model = assemble_tumour_model(ctx)
-    # only the cell counts and their senescent shares (new-lesion seeding) are read back
+    # a trial reads back only the cell counts and their senescent shares (new-lesion seeding); ``readouts``
+    # adds more of the model's quantities (the window-trial readout: Ki67, frac_arrested)
     obs = ("cells", "frac_senescent") + (("met_brain", "frac_senescent_brain") if brain else ())
+    obs += tuple(r for r in readouts if r not in obs)
     return compile_model(replace(model, observables=obs))
 
 
@@ -263,10 +270,11 @@ def _plan(patients: Patients, free: dict[str, np.ndarray], edges: np.ndarray) ->
 
 
 def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: int,
-              plan: ExposurePlan | None = None) -> ArmBatch:
+              plan: ExposurePlan | None = None, readouts: tuple[str, ...] = ()) -> ArmBatch:
     """Members (patients x clone types present), their parameters, initial states and exposure events.
 
-    ``plan``: the pool's (when ``patients`` is a chunk of it); default: decided on ``patients``."""
+    ``plan``: the pool's (when ``patients`` is a chunk of it); default: decided on ``patients``.
+    ``readouts``: model quantities read back besides cells and frac_senescent (e.g. ``("Ki67",)``)."""
     days = np.asarray(days, dtype=float)
     horizon = float(days[-1])
     compounds = tumour_compounds(arm.compounds)
@@ -275,7 +283,7 @@ def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: in
     if plan is None:
         plan = _plan(patients, free, edges)
     brain = plan.brain
-    cm = _compiled(compounds, brain)
+    cm = _compiled(compounds, brain, tuple(readouts))
     shift0 = cm.model.parameter("cdk_cellular_shift").value
 
     # ---- members: the clone types present in each patient (R collapses to S without a CDK4/6i) ----
@@ -300,7 +308,8 @@ def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: in
         "mu_max": mu[mp], "death_rate": mu[mp] * _death_to_proliferation() * human("cell_loss_scale").value,
         **{k: cm.model.parameter(k).value * slow for k in ("k_arrest", "k_release", "k_senescence")},
         "capacity": _HUGE,
-        "conc_E2": _free_e2_nM(arm, patients)[mp],
+        # drug-free oestradiol through the run-in; an aromatase inhibitor's suppression from the first dose (day 0)
+        "conc_E2": _free_e2_nM(ArmRegimen("run-in", ()), patients)[mp],
         "pik3ca_gain": np.where(patients.covariates["pik3ca"].to_numpy() == "mutant", human("pik3ca_gain").value, 1.0)[mp],
         # senescent tumour cells: persisting (patient.yaml, default 0.2) or cleared by the host as in mice (1)
         "senescent_death_share": human("senescent_loss_share").value,
@@ -322,6 +331,9 @@ def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: in
         L = ligand_id(c)
         params.update({f"fu_{L}": 1.0, f"Vc_{L}": 1.0, f"CL_{L}": 0.0, f"ka_{L}": 0.0, f"kpuu_{L}": _kpuu(c)})
     events: list[tuple[float, str, np.ndarray]] = []
+    e2 = _free_e2_nM(arm, patients)[mp]
+    if not np.array_equal(e2, params["conc_E2"]):
+        events.append((0.0, "conc_E2", e2))
     for w in plan.windows:
         for c in compounds:
             events.append((edges[w] * 24.0, f"plasma_{ligand_id(c)}", free[c][mp, w]))

@@ -89,10 +89,17 @@ def _trial_rows() -> list[dict]:
     return trial_scorecard_rows()
 
 
+def _window_rows() -> list[dict]:
+    from ..trials._window import window_scorecard_rows
+
+    return window_scorecard_rows()
+
+
 def extra_sources() -> dict[str, Callable[[], list[dict]]]:
     """Scorecard rows that come from whole layers rather than one scenario file."""
     return {"pk-and-oestrogen": _pk_rows, "xenograft-replicate-studies": _xenograft_rows,
-            "invitro-mcf7-timecourses": _timecourse_rows, "trials-replicate-trials": _trial_rows}
+            "invitro-mcf7-timecourses": _timecourse_rows, "trials-replicate-trials": _trial_rows,
+            "trials-window-ki67": _window_rows}
 
 
 def scorecard_jobs() -> list[tuple[str, Callable[[], tuple[list[dict], ExperimentResult | None]]]]:
