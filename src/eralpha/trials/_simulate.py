@@ -38,6 +38,7 @@ from ..model._tumour import TumourContext, assemble_tumour_model
 from ..pk import (PostmenopausalOestrogen, Regimen, metabolites_of, molecular_weight, oestrogen_suppression,
                   pk_model)
 from ..engine._streams import member_draws
+from ..errors import InputError
 from ..pk._compartmental import AUC, PKParameters, sample_parameters, simulate_amounts
 from ..population import CLONE_TYPES, Patients, clone_type, human
 
@@ -180,15 +181,24 @@ def _free_e2_nM(arm: ArmRegimen, patients: Patients) -> np.ndarray:
     return e2
 
 
+def _adaptation() -> bool:
+    """Whether patients' clones carry the xenograft layer's escape from oestrogen deprivation (patient.yaml switch)."""
+    value = human("tumour_adaptation").value
+    if value not in (0, 1):
+        raise InputError(f"human_tumour_adaptation = {value:g} is not a switch", field="human_tumour_adaptation",
+                         value=value, valid="0 (no adaptive escape, shipped) or 1 (the xenograft layer's escape state)")
+    return bool(value)
+
+
 def _compiled(compounds: tuple[str, ...], brain: bool, readouts: tuple[str, ...] = ()):
     # keyed on the knowledge overrides in force: the model's parameter values are read when it is assembled
-    return _compiled_for(compounds, brain, tuple(readouts), active_overrides())
+    return _compiled_for(compounds, brain, tuple(readouts), _adaptation(), active_overrides())
 
 
 @lru_cache(maxsize=16)
-def _compiled_for(compounds: tuple[str, ...], brain: bool, readouts: tuple[str, ...], _overrides: tuple):
+def _compiled_for(compounds: tuple[str, ...], brain: bool, readouts: tuple[str, ...], adaptation: bool, _overrides: tuple):
     # the brain copy of the cell biology only when some patient has a brain lesion (it doubles the species)
-    ctx = TumourContext(cell_line=TEMPLATE_LINE, compounds=compounds, organs=("brain",) if brain else ())
+    ctx = TumourContext(cell_line=TEMPLATE_LINE, compounds=compounds, organs=("brain",) if brain else (), adaptation=adaptation)
     model = assemble_tumour_model(ctx)
     # a trial reads back only the cell counts and their senescent shares (new-lesion seeding); ``readouts``
     # adds more of the model's quantities (the window-trial readout: Ki67, frac_arrested)
@@ -321,7 +331,8 @@ def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: in
         initial["met_brain"] = 1.0
     for allele in ("WT", "Y537S", "D538G"):
         frac = np.array([_ALLELES[v].get(allele, 0.0) for v, _ in CLONE_TYPES])[mt]
-        params[f"frac_{allele}"] = frac
+        # with the escape state the allele shares are the parent's, lowered by adaptation (model/_adaptation.py)
+        params[f"frac_{allele}_parent" if f"frac_{allele}_parent" in cm.model.parameter_index else f"frac_{allele}"] = frac
         initial[f"ER_{allele}"] = 100.0 * frac
         if brain:
             initial[f"ER_{allele}_brain"] = 100.0 * frac
