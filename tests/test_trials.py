@@ -601,3 +601,38 @@ def test_escape_from_oestrogen_deprivation_regrows_on_letrozole_and_palbociclib_
     assert combination[3] < 0.5 * letrozole[3]
     no_escape = _typical_clone_fold([LETROZOLE], days, human_fate_rate_exponent=1.0)
     assert np.all(np.diff(no_escape) < 0)
+
+
+def _clone_fold_at_constant_palbociclib(free_nM: float, variant: str = "Y537S", days=(0.0, 224.0)) -> float:
+    """Fold change over ``days`` of a typical patient's ``variant`` clone on fulvestrant 500 mg with palbociclib held at a
+    constant free plasma level (``free_nM``; 0 = no palbociclib)."""
+    import eralpha.trials._simulate as sim
+    from eralpha.engine import Event, simulate
+    from eralpha.population import CLONE_TYPES, human
+    from eralpha.trials._run import eligible_patients
+    from eralpha.trials._schema import DrugSpec
+
+    s = parse_trial_scenario(_spec())
+    patients = eligible_patients(s, 5, s.seed)
+    patients.biology["tpot_days"] = human("potential_doubling_time").value
+    patients.biology["e2_factor"] = 1.0
+    patients.covariates["pik3ca"] = "WT"
+    drugs = [DrugSpec(compound="fulvestrant", regimen="500 mg im on days 1, 15, 29 then q28d"),
+             DrugSpec(compound="palbociclib", regimen="125 mg oral q24h")]
+    b = sim.arm_batch(sim.arm_regimen("arm", drugs, days[-1]), patients, np.asarray(days), seed=s.seed)
+    m = np.nonzero(b.member_type == CLONE_TYPES.index((variant, False)))[0][:1]
+    pick = lambda v: v[m] if isinstance(v, np.ndarray) and v.ndim else v  # noqa: E731
+    events = [Event(t, target, np.full(1, free_nM) if "palbociclib" in target else v[m]) for t, target, v in b.events]
+    res = simulate(b.compiled, b.times, start=-sim.WARMUP_DAYS * 24.0, parameters={k: pick(v) for k, v in b.parameters.items()},
+                   initial={k: pick(v) for k, v in b.initial.items()}, events=events, options=sim.SOLVER)
+    return float(res["cells"][0, -1] / res["cells"][0, 0])
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known gap: low palbociclib levels make ESR1-mutant patient clones grow faster (measured on fulvestrant over 32 weeks: "
+    "fold 2.54 without, 4.14 at 10 nM free, 1.85 at 28 nM): the CDK2 adaptation is half-maximal at a 1 % CDK4/6 block "
+    "(k_CDK2_revert / k_CDK2_adapt = 0.01, an assumption the He et al. counts do not identify: docs/trials.md, "
+    "'Palbociclib at low levels'), so full adaptation outweighs a small block"))
+def test_palbociclib_never_speeds_a_patient_clone():
+    folds = [_clone_fold_at_constant_palbociclib(c) for c in (0.0, 3.0, 10.0, 28.0)]
+    assert all(b <= a * 1.001 for a, b in zip(folds, folds[1:])), folds
