@@ -43,13 +43,19 @@ def _synthetic(seed: int = 7, cv: float = 0.1) -> pd.DataFrame:
 
 
 def test_synthetic_data_recovers_known_values_within_their_cis():
+    # a 95 % interval misses the truth in ~5 % of noise draws, so coverage is judged over three independent draws
+    # (one draw alone fails for ~14 % of seeds with three parameters): each truth inside in at least two of three
+    covered = {name: 0 for name in TRUE}
+    for noise_seed in (7, 8, 9):
+        cal = Calibration(MODEL, FREE, _synthetic(seed=noise_seed), noise="lognormal", starts=3, seed=1).fit()
+        for name, value in TRUE.items():
+            lo, hi = cal.ci_.loc[name, "lower"], cal.ci_.loc[name, "upper"]
+            covered[name] += bool(lo < value < hi)
+            assert hi / lo < 2.0  # informative data give tight intervals, not the whole box
+        assert abs(cal.sigma_ - 0.1) < 0.03  # the noise scale is estimated too
+    assert all(n >= 2 for n in covered.values()), covered
     data = _synthetic()
     cal = Calibration(MODEL, FREE, data, noise="lognormal", starts=3, seed=1).fit()
-    for name, value in TRUE.items():
-        lo, hi = cal.ci_.loc[name, "lower"], cal.ci_.loc[name, "upper"]
-        assert lo < value < hi, (name, value, lo, hi)
-        assert hi / lo < 2.0  # informative data give tight intervals, not the whole box
-    assert abs(cal.sigma_ - 0.1) < 0.03  # the noise scale is estimated too
     assert set(cal.summary.columns) >= {"estimate", "lower_95", "upper_95", "prior_value"}
     # same seed, same numbers
     again = Calibration(MODEL, FREE, data, noise="lognormal", starts=3, seed=1).fit()
