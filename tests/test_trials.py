@@ -417,6 +417,77 @@ def test_endoxifen_is_formed_from_the_tamoxifen_regimen_and_acts_on_the_tumour(t
     assert np.max(np.abs(np.log(with_metabolites / parent_only))) > 0.05
 
 
+# ---------------------------------------------------------------------------------------------- SERM agonism in patients
+_SERMS = ("tamoxifen", "4-hydroxytamoxifen", "endoxifen")
+
+
+def _typical_patients(n: int = 5):
+    """The first-line scenario and ``n`` of its eligible patients, each made typical: Tpot at its knowledge-base value,
+    e2 factor 1, PIK3CA wild type (read under the knowledge overrides in force)."""
+    from eralpha.population import human
+    from eralpha.trials._run import eligible_patients
+
+    s = parse_trial_scenario(_spec())
+    patients = eligible_patients(s, n, s.seed)
+    patients.biology["tpot_days"] = human("potential_doubling_time").value
+    patients.biology["e2_factor"] = 1.0
+    patients.covariates["pik3ca"] = "WT"
+    return s, patients
+
+
+def _typical_clone_er(drugs: list[tuple[str, str]], day: float, **overrides) -> dict[str, float]:
+    """ER drive and receptor states of a typical patient's ESR1 wild-type clone (as :func:`_typical_clone_fold`) on
+    ``drugs`` at ``day``: ``ER_drive``, ``E2_bound`` (ERα–oestradiol, nM) and ``SERM_share`` (share of all ERα bound to
+    tamoxifen, 4-OHT or endoxifen)."""
+    import eralpha.trials._simulate as sim
+    from eralpha.engine import Event, simulate
+    from eralpha.knowledge import knowledge_overrides
+    from eralpha.population import CLONE_TYPES
+    from eralpha.trials._schema import DrugSpec
+
+    serm = any(c == "tamoxifen" for c, _ in drugs)
+    readouts = ("ER_drive", "ER_total", "ER_WT_E2") + (tuple(f"ER_WT_{sim.ligand_id(c)}" for c in _SERMS) if serm else ())
+    with knowledge_overrides(overrides, origin="test"):
+        s, patients = _typical_patients()
+        days = np.array([0.0, day])
+        arm = sim.arm_regimen("arm", [DrugSpec(compound=c, regimen=r) for c, r in drugs], day)
+        b = sim.arm_batch(arm, patients, days, seed=s.seed, readouts=readouts)
+        m = np.nonzero(b.member_type == CLONE_TYPES.index(("WT", False)))[0][:1]
+        pick = lambda v: v[m] if isinstance(v, np.ndarray) and v.ndim else v  # noqa: E731
+        res = simulate(b.compiled, b.times, start=-sim.WARMUP_DAYS * 24.0, parameters={k: pick(v) for k, v in b.parameters.items()},
+                       initial={k: pick(v) for k, v in b.initial.items()}, events=[Event(t, x, pick(v)) for t, x, v in b.events],
+                       options=sim.SOLVER)
+    at = lambda name: float(np.asarray(res[name])[0, -1])  # noqa: E731
+    share = sum(at(f"ER_WT_{sim.ligand_id(c)}") for c in _SERMS) / at("ER_total") if serm else 0.0
+    return {"ER_drive": at("ER_drive"), "E2_bound": at("ER_WT_E2"), "SERM_share": share}
+
+
+TAMOXIFEN = ("tamoxifen", "20 mg oral q24h")
+
+
+def _serm_efficacy(value: float) -> dict[str, float]:
+    return {f"{c}.efficacy.breast": value for c in _SERMS}
+
+
+def test_tamoxifen_is_net_agonistic_in_patients_through_the_assumed_residual_agonism():
+    """docs/trials.md, 'Why the model's tamoxifen is net agonistic in patients': a typical patient's wild-type clone,
+    16 weeks. Untreated, oestradiol (free ~5 pM) holds ER drive at 0.377; letrozole lowers it to 0.090. On tamoxifen 20 mg
+    the SERMs occupy only ~25 % of the receptor at their free levels (endoxifen ~0.42 nM against Ki 1.82 nM), so the
+    oestradiol-bound receptor falls by only ~15 %, while the assumed 5 % residual agonism of every SERM-bound receptor
+    adds more than that removes: ER drive rises to 0.484. As pure antagonists (efficacy 0) they lower it only to 0.341;
+    the break-even residual agonism is ~1 % (0.376)."""
+    untreated = _typical_clone_er([], 112.0)["ER_drive"]
+    letrozole = _typical_clone_er([LETROZOLE], 112.0)["ER_drive"]
+    shipped = _typical_clone_er([TAMOXIFEN], 112.0)
+    pure = _typical_clone_er([TAMOXIFEN], 112.0, **_serm_efficacy(0.0))
+    break_even = _typical_clone_er([TAMOXIFEN], 112.0, **_serm_efficacy(0.01))["ER_drive"]
+    assert letrozole < 0.3 * untreated
+    assert shipped["ER_drive"] > 1.2 * untreated  # net agonist at the shipped (assumed) residual agonism
+    assert 0.15 < shipped["SERM_share"] < 0.35  # occupancy-limited at the free metabolite levels
+    assert 0.8 * untreated < pure["ER_drive"] < 0.95 * untreated  # even a pure antagonist barely lowers the drive
+    assert abs(break_even - untreated) < 0.02
+
+
 # ---------------------------------------------------------------------------------------------- human kinetics
 def _untreated_clone_doubling_days(variant: str) -> float:
     """Volume doubling time (days) of a typical patient's untreated clone (ESR1 ``variant``) at postmenopausal
@@ -557,16 +628,11 @@ def _typical_clone_fold(drugs: list[tuple[str, str]], days, **overrides) -> np.n
     wild type) under ``drugs`` at ``days``, with ``overrides`` of patient.yaml."""
     import eralpha.trials._simulate as sim
     from eralpha.knowledge import knowledge_overrides
-    from eralpha.population import CLONE_TYPES, human
-    from eralpha.trials._run import eligible_patients
+    from eralpha.population import CLONE_TYPES
     from eralpha.trials._schema import DrugSpec
 
     with knowledge_overrides(overrides, origin="test"):
-        s = parse_trial_scenario(_spec())
-        patients = eligible_patients(s, 5, s.seed)
-        patients.biology["tpot_days"] = human("potential_doubling_time").value
-        patients.biology["e2_factor"] = 1.0
-        patients.covariates["pik3ca"] = "WT"
+        s, patients = _typical_patients()
         days = np.asarray(days, dtype=float)
         arm = sim.arm_regimen("arm", [DrugSpec(compound=c, regimen=r) for c, r in drugs], float(days[-1]))
         traj = sim.simulate_arm(arm, patients, days, seed=s.seed)
@@ -604,15 +670,10 @@ def _clone_fold_at_constant_palbociclib(free_nM: float, variant: str = "Y537S", 
     constant free plasma level (``free_nM``; 0 = no palbociclib)."""
     import eralpha.trials._simulate as sim
     from eralpha.engine import Event, simulate
-    from eralpha.population import CLONE_TYPES, human
-    from eralpha.trials._run import eligible_patients
+    from eralpha.population import CLONE_TYPES
     from eralpha.trials._schema import DrugSpec
 
-    s = parse_trial_scenario(_spec())
-    patients = eligible_patients(s, 5, s.seed)
-    patients.biology["tpot_days"] = human("potential_doubling_time").value
-    patients.biology["e2_factor"] = 1.0
-    patients.covariates["pik3ca"] = "WT"
+    s, patients = _typical_patients()
     drugs = [DrugSpec(compound="fulvestrant", regimen="500 mg im on days 1, 15, 29 then q28d"),
              DrugSpec(compound="palbociclib", regimen="125 mg oral q24h")]
     b = sim.arm_batch(sim.arm_regimen("arm", drugs, days[-1]), patients, np.asarray(days), seed=s.seed)
