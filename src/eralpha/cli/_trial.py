@@ -97,7 +97,7 @@ def _print(result) -> None:
         c = e["calibration"]
         console.print(f"virtual patients: {c['accepted']} selected of {c['plausible']} plausible "
                       f"(yield {c['vp_yield']:.1%}, effective sample size {c['effective_sample_size']:.0f}) on "
-                      f"{', '.join(c['control_drugs'])} median PFS {c['target_median_pfs_months']:.2g} months")
+                      f"{', '.join(c['control_drugs'])} median PFS {c['target_median_pfs_months']:g} months")
 
 
 def _write_run(result, spec: dict, path: Path, rows, runs_dir):
