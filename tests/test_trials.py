@@ -440,7 +440,6 @@ def _typical_clone_er(drugs: list[tuple[str, str]], day: float, **overrides) -> 
     ``drugs`` at ``day``: ``ER_drive``, ``E2_bound`` (ERα–oestradiol, nM) and ``SERM_share`` (share of all ERα bound to
     tamoxifen, 4-OHT or endoxifen)."""
     import eralpha.trials._simulate as sim
-    from eralpha.engine import Event, simulate
     from eralpha.knowledge import knowledge_overrides
     from eralpha.population import CLONE_TYPES
     from eralpha.trials._schema import DrugSpec
@@ -452,11 +451,7 @@ def _typical_clone_er(drugs: list[tuple[str, str]], day: float, **overrides) -> 
         days = np.array([0.0, day])
         arm = sim.arm_regimen("arm", [DrugSpec(compound=c, regimen=r) for c, r in drugs], day)
         b = sim.arm_batch(arm, patients, days, seed=s.seed, readouts=readouts)
-        m = np.nonzero(b.member_type == CLONE_TYPES.index(("WT", False)))[0][:1]
-        pick = lambda v: v[m] if isinstance(v, np.ndarray) and v.ndim else v  # noqa: E731
-        res = simulate(b.compiled, b.times, start=-sim.WARMUP_DAYS * 24.0, parameters={k: pick(v) for k, v in b.parameters.items()},
-                       initial={k: pick(v) for k, v in b.initial.items()}, events=[Event(t, x, pick(v)) for t, x, v in b.events],
-                       options=sim.SOLVER)
+        res = sim.solve_members(b, np.nonzero(b.member_type == CLONE_TYPES.index(("WT", False)))[0][:1])
     at = lambda name: float(np.asarray(res[name])[0, -1])  # noqa: E731
     share = sum(at(f"ER_WT_{sim.ligand_id(c)}") for c in _SERMS) / at("ER_total") if serm else 0.0
     return {"ER_drive": at("ER_drive"), "E2_bound": at("ER_WT_E2"), "SERM_share": share}
@@ -668,8 +663,9 @@ def test_escape_from_oestrogen_deprivation_regrows_on_letrozole_and_palbociclib_
 def _clone_fold_at_constant_palbociclib(free_nM: float, variant: str = "Y537S", days=(0.0, 224.0)) -> float:
     """Fold change over ``days`` of a typical patient's ``variant`` clone on fulvestrant 500 mg with palbociclib held at a
     constant free plasma level (``free_nM``; 0 = no palbociclib)."""
+    from dataclasses import replace
+
     import eralpha.trials._simulate as sim
-    from eralpha.engine import Event, simulate
     from eralpha.population import CLONE_TYPES
     from eralpha.trials._schema import DrugSpec
 
@@ -677,11 +673,8 @@ def _clone_fold_at_constant_palbociclib(free_nM: float, variant: str = "Y537S", 
     drugs = [DrugSpec(compound="fulvestrant", regimen="500 mg im on days 1, 15, 29 then q28d"),
              DrugSpec(compound="palbociclib", regimen="125 mg oral q24h")]
     b = sim.arm_batch(sim.arm_regimen("arm", drugs, days[-1]), patients, np.asarray(days), seed=s.seed)
-    m = np.nonzero(b.member_type == CLONE_TYPES.index((variant, False)))[0][:1]
-    pick = lambda v: v[m] if isinstance(v, np.ndarray) and v.ndim else v  # noqa: E731
-    events = [Event(t, target, np.full(1, free_nM) if "palbociclib" in target else v[m]) for t, target, v in b.events]
-    res = simulate(b.compiled, b.times, start=-sim.WARMUP_DAYS * 24.0, parameters={k: pick(v) for k, v in b.parameters.items()},
-                   initial={k: pick(v) for k, v in b.initial.items()}, events=events, options=sim.SOLVER)
+    held = replace(b, events=[(t, target, np.full_like(v, free_nM) if "palbociclib" in target else v) for t, target, v in b.events])
+    res = sim.solve_members(held, np.nonzero(b.member_type == CLONE_TYPES.index((variant, False)))[0][:1])
     return float(res["cells"][0, -1] / res["cells"][0, 0])
 
 

@@ -24,7 +24,7 @@ from ..knowledge import load_knowledge
 from ..population import CLONE_TYPES, Patients, human
 from ._simulate import ArmTrajectories
 
-__all__ = ["ArmReads", "read_scans", "select_targets", "noise_draws", "deposit_fold"]
+__all__ = ["ArmReads", "read_scans", "select_targets", "noise_draws", "deposit_fold", "patient_clone_mix"]
 
 
 def select_targets(lesions: pd.DataFrame) -> np.ndarray:
@@ -56,15 +56,21 @@ def noise_draws(patients: Patients, n_scans: int, seed: int) -> np.ndarray:
     return out
 
 
+def patient_clone_mix(patients: Patients, shares: np.ndarray) -> np.ndarray:
+    """(patients, clone types) the mean over each patient's lesions of their clone shares (``shares``: lesions x
+    clone types)."""
+    pid = patients.lesions["patient"].to_numpy()
+    mix = np.zeros((patients.n, shares.shape[1]))
+    np.add.at(mix, pid, shares)
+    return mix / np.maximum(np.bincount(pid, minlength=patients.n), 1)[:, None]
+
+
 def deposit_fold(patients: Patients, traj: ArmTrajectories, shares: np.ndarray) -> np.ndarray:
     """(patients, days) fold change of each patient's occult deposits: the mean of its lesions' clone shares
     (``shares``, lesions x clone types, resistant types already merged where the arm has no CDK4/6i), each
     clone grown by the fold change its lesions use (plasma-exposed; no extra solve)."""
-    pid = patients.lesions["patient"].to_numpy()
     P = patients.n
-    mix = np.zeros((P, shares.shape[1]))
-    np.add.at(mix, pid, shares)
-    mix /= np.maximum(np.bincount(pid, minlength=P), 1)[:, None]
+    mix = patient_clone_mix(patients, shares)
     tidx = traj.type_index()
     g = np.zeros((P, len(traj.days)))
     for k in range(shares.shape[1]):
@@ -130,8 +136,10 @@ def read_scans(patients: Patients, traj: ArmTrajectories, scan_days: np.ndarray,
             merged = tidx[:, k] < 0
             shares[merged, k - 1] += shares[merged, k]
             shares[merged, k] = 0.0
+    # when every viable cell seeds new lesions (the default) the trajectories share one array: seeding = burden
+    seeds_are_cells = traj.seed_fold is traj.fold and traj.seed_fold_brain is traj.fold_brain
     cells = np.zeros((len(les), len(days)))
-    seeding = np.zeros((len(les), len(days)))
+    seeding = None if seeds_are_cells else np.zeros((len(les), len(days)))
     for k in range(len(CLONE_TYPES)):
         m = tidx[:, k]
         ok = (m >= 0) & (shares[:, k] > 0)
@@ -139,12 +147,16 @@ def read_scans(patients: Patients, traj: ArmTrajectories, scan_days: np.ndarray,
             continue
         n_k = (n0[ok] * shares[ok, k])[:, None]
         cells[ok] += n_k * np.where(brain[ok, None], traj.fold_brain[m[ok]], traj.fold[m[ok]])
-        seeding[ok] += n_k * np.where(brain[ok, None], traj.seed_fold_brain[m[ok]], traj.seed_fold[m[ok]])
+        if seeding is not None:
+            seeding[ok] += n_k * np.where(brain[ok, None], traj.seed_fold_brain[m[ok]], traj.seed_fold[m[ok]])
     P = patients.n
     burden_all = np.zeros((P, len(days)))
     np.add.at(burden_all, pid, cells)
-    seed_all = np.zeros((P, len(days)))
-    np.add.at(seed_all, pid, seeding)
+    if seeding is None:
+        seed_all = burden_all
+    else:
+        seed_all = np.zeros((P, len(days)))
+        np.add.at(seed_all, pid, seeding)
 
     new = _new_lesions(patients, traj, shares, seed_all, at)
 

@@ -43,7 +43,8 @@ from ..pk._compartmental import AUC, PKParameters, sample_parameters, simulate_a
 from ..population import CLONE_TYPES, Patients, clone_type, human
 
 __all__ = ["ArmRegimen", "arm_regimen", "simulate_arm", "ArmTrajectories", "TEMPLATE_LINE", "exposure_windows",
-           "tumour_compounds", "SOLVER", "WARMUP_DAYS", "arm_batch", "ArmBatch", "ExposurePlan", "exposure_plan"]
+           "tumour_compounds", "SOLVER", "WARMUP_DAYS", "arm_batch", "ArmBatch", "ExposurePlan", "exposure_plan",
+           "lesion_clone_shares", "solve_members"]
 
 TEMPLATE_LINE = "mBC-patient"
 SOLVER = SolverOptions(rtol=1e-3, atol=1e-8, initial_step=1e-2)  # fold changes to 0.1 %: far below reading noise
@@ -96,8 +97,9 @@ def arm_regimen(name: str, drugs, horizon_days: float) -> ArmRegimen:
     """pk-layer regimens from an arm's drug specs (holds and reductions applied)."""
     kb = load_knowledge()
     out = []
-    for d in drugs:
-        reg = Regimen.parse(d.regimen, until_day=int(np.ceil(horizon_days)) + 1).stop(horizon_days)
+    for i, d in enumerate(drugs):
+        reg = Regimen.parse(d.regimen, until_day=int(np.ceil(horizon_days)) + 1,
+                            field=f"{name}.drugs[{i}].regimen").stop(horizon_days)
         if d.hold is not None:
             reg = reg.hold(*d.hold)
         reduced = reg.reduce(d.reduce_to, d.reduce_from_day) if d.reduce_to else None
@@ -279,6 +281,18 @@ def _plan(patients: Patients, free: dict[str, np.ndarray], edges: np.ndarray) ->
     return ExposurePlan(bool(patients.covariates["brain"].any()), tuple(_changing_windows(free, edges)))
 
 
+def lesion_clone_shares(lesions, has_cdk46i: bool) -> np.ndarray:
+    """(lesions, clone types) each lesion's clone shares; without a CDK4/6 inhibitor in the arm a resistant type is
+    its sensitive twin (merged into it, so one solve serves both)."""
+    shares = np.stack([lesions[f"f_{clone_type(v, r)}"].to_numpy() for v, r in CLONE_TYPES], axis=1)
+    if not has_cdk46i:
+        for k, (v, r) in enumerate(CLONE_TYPES):
+            if r:
+                shares[:, k - 1] += shares[:, k]
+                shares[:, k] = 0.0
+    return shares
+
+
 def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: int,
               plan: ExposurePlan | None = None, readouts: tuple[str, ...] = ()) -> ArmBatch:
     """Members (patients x clone types present), their parameters, initial states and exposure events.
@@ -298,12 +312,7 @@ def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: in
 
     # ---- members: the clone types present in each patient (R collapses to S without a CDK4/6i) ----
     les = patients.lesions
-    shares = np.stack([les[f"f_{clone_type(v, r)}"].to_numpy() for v, r in CLONE_TYPES], axis=1)
-    if not arm.has_cdk46i:
-        for k, (v, r) in enumerate(CLONE_TYPES):
-            if r:
-                shares[:, k - 1] += shares[:, k]
-                shares[:, k] = 0.0
+    shares = lesion_clone_shares(les, arm.has_cdk46i)
     present = np.zeros((patients.n, len(CLONE_TYPES)), dtype=bool)
     np.logical_or.at(present, les["patient"].to_numpy(), shares > 0)
     mp, mt = np.nonzero(present)
@@ -352,39 +361,44 @@ def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: in
     return ArmBatch(cm, params, initial, events, np.asarray(days, dtype=float) * 24.0, mp, mt, brain)
 
 
+def solve_members(batch: ArmBatch, members=slice(None)):
+    """The engine's solve of ``batch``'s ``members`` (a slice or index array; default all) from the start of the
+    drug-free run-in, at ``batch.times``."""
+    def part(v):
+        return v[members] if isinstance(v, np.ndarray) and v.ndim else v
+
+    return simulate(batch.compiled, batch.times, start=-WARMUP_DAYS * 24.0,
+                    parameters={k: part(v) for k, v in batch.parameters.items()},
+                    initial={k: part(v) for k, v in batch.initial.items()},
+                    events=[Event(t, target, part(v)) for t, target, v in batch.events], options=SOLVER)
+
+
 def simulate_arm(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: int, chunk: int = 4096,
                  progress=None, plan: ExposurePlan | None = None) -> ArmTrajectories:
     """Every patient's clones under ``arm`` (one compiled model; members = patients x clone types)."""
     b = arm_batch(arm, patients, np.asarray(days, dtype=float), seed=seed, plan=plan)
-    cm, params, initial, events, times, brain = b.compiled, b.parameters, b.initial, b.events, b.times, b.brain
-    mp, mt = b.member_patient, b.member_type
+    brain, mp, mt = b.brain, b.member_patient, b.member_type
     M = mp.size
-    fold = np.empty((M, len(days)))
-    fold_brain = np.empty((M, len(days)))
-    seed_fold = np.empty((M, len(days)))
-    seed_fold_brain = np.empty((M, len(days)))
     lost = 1.0 - human("senescent_seeding_share").value  # senescent cells seed new lesions at this share
+    # the same array where two quantities are equal: without a brain lesion nobody reads the brain copy, and when
+    # every viable cell seeds (share 1, the default) the seeding cells are the cells
+    fold = np.empty((M, len(days)))
+    fold_brain = np.empty((M, len(days))) if brain else fold
+    seed_fold = np.empty((M, len(days))) if lost else fold
+    seed_fold_brain = (np.empty((M, len(days))) if brain else seed_fold) if lost else fold_brain
     steps = np.empty(M, dtype=np.int64)
     for lo in range(0, M, chunk):
         hi = min(M, lo + chunk)
         sl = slice(lo, hi)
-
-        def part(v):
-            return v[sl] if isinstance(v, np.ndarray) and v.ndim else v
-
-        res = simulate(cm, times, start=-WARMUP_DAYS * 24.0,
-                       parameters={k: part(v) for k, v in params.items()},
-                       initial={k: part(v) for k, v in initial.items()},
-                       events=[Event(t, target, v[sl]) for t, target, v in events], options=SOLVER)
+        res = solve_members(b, sl)
         cells = res["cells"]
         fold[sl] = cells / cells[:, :1]
-        seed_fold[sl] = fold[sl] * (1.0 - lost * res["frac_senescent"])
+        if lost:
+            seed_fold[sl] = fold[sl] * (1.0 - lost * res["frac_senescent"])
         if brain:
             fold_brain[sl] = res["met_brain"] / res["met_brain"][:, :1]
-            seed_fold_brain[sl] = fold_brain[sl] * (1.0 - lost * res["frac_senescent_brain"])
-        else:
-            fold_brain[sl] = fold[sl]  # no brain lesion reads it
-            seed_fold_brain[sl] = seed_fold[sl]
+            if lost:
+                seed_fold_brain[sl] = fold_brain[sl] * (1.0 - lost * res["frac_senescent_brain"])
         steps[sl] = res.steps
         if progress is not None:
             progress(hi - lo)

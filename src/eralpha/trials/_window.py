@@ -19,13 +19,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..engine import Event, simulate
 from ..engine._streams import block_rng
 from ..errors import InputError, UnknownNameError
 from ..knowledge import load_knowledge
-from ..pk import Regimen
-from ..population import CLONE_TYPES, Patients, PopulationSpec, clone_type, sample_patients
-from ._simulate import SOLVER, WARMUP_DAYS, ArmRegimen, arm_batch
+from ..population import Patients, PopulationSpec, sample_patients
+from ._assess import patient_clone_mix
+from ._schema import DrugSpec
+from ._simulate import arm_batch, arm_regimen, lesion_clone_shares, solve_members
 
 __all__ = ["WINDOW_REGIMENS", "WindowKi67", "window_ki67", "CCCA_KI67"]
 
@@ -89,16 +89,6 @@ def window_patients(n: int, seed: int) -> Patients:
     return p
 
 
-def _arm(name: str, drugs, horizon: float) -> ArmRegimen:
-    kb = load_knowledge()
-    out = []
-    for i, (compound, text) in enumerate(drugs):
-        field = f"regimens[{name!r}][{i}]"
-        reg = Regimen.parse(text, until_day=int(np.ceil(horizon)) + 1, field=field).stop(horizon)
-        out.append((kb.compound(compound).name, reg, None, 0.0))
-    return ArmRegimen(name, tuple(out))
-
-
 def window_ki67(regimens=None, *, patients: int | Patients = 200, days=(0.0, 14.0), seed: int = 20050101) -> WindowKi67:
     """The tumour's Ki67 at ``days`` (day 0: before the first dose) under each regimen.
 
@@ -124,11 +114,10 @@ def window_ki67(regimens=None, *, patients: int | Patients = 200, days=(0.0, 14.
     times = np.append(days, horizon) if days[-1] < horizon else days
     out = {"Ki67": {}, "frac_arrested": {}, "frac_senescent": {}}
     for name, drugs in regimens.items():
-        arm = _arm(name, drugs, horizon)
+        arm = arm_regimen(name, [DrugSpec(compound=c, regimen=text) for c, text in drugs], horizon)
         b = arm_batch(arm, pts, times, seed=seed, readouts=("Ki67", "frac_arrested"))
         # the baseline biopsy is drug-free: arm_batch starts an aromatase inhibitor's oestradiol suppression at day 0
-        res = simulate(b.compiled, b.times, start=-WARMUP_DAYS * 24.0, parameters=b.parameters, initial=b.initial,
-                       events=[Event(t, target, v) for t, target, v in b.events], options=SOLVER)
+        res = solve_members(b)
         # a patient's Ki67: the cells of her clones pooled, weighted by each clone's share of her cells
         w = _clone_weights(pts, b.member_patient, b.member_type, res["cells"], arm.has_cdk46i)
         for key in out:
@@ -142,13 +131,7 @@ def window_ki67(regimens=None, *, patients: int | Patients = 200, days=(0.0, 14.
 def _clone_weights(pts: Patients, mp: np.ndarray, mt: np.ndarray, cells: np.ndarray, cdk46i: bool) -> np.ndarray:
     """(members, T) each member's share of its patient's cells: her clone shares (mean over lesions) x fold;
     without a CDK4/6 inhibitor a resistant clone is its sensitive twin (as arm_batch merges them)."""
-    les = pts.lesions
-    share = np.stack([les.groupby("patient")[f"f_{clone_type(v, r)}"].mean().reindex(range(pts.n)).to_numpy()
-                      for v, r in CLONE_TYPES], axis=1)
-    if not cdk46i:
-        for k, (_, r) in enumerate(CLONE_TYPES):
-            if r:
-                share[:, k - 1] += share[:, k]
+    share = patient_clone_mix(pts, lesion_clone_shares(pts.lesions, cdk46i))
     fold = cells / cells[:, :1]
     raw = share[mp, mt][:, None] * fold
     tot = np.zeros((pts.n, cells.shape[1]))
