@@ -130,7 +130,7 @@ def trial_ki67(
     patients: int = typer.Option(200, "--patients", help="Untreated-primary-like patients (ESR1 wild type, PIK3CA per population)."),
     days: str = typer.Option("0,14", "--days", help="Biopsy days, comma-separated, starting at 0 (before the first dose)."),
     seed: int = typer.Option(20050101, "--seed", help="Random seed of the patients and their PK."),
-    fate_rate_exponent: float | None = typer.Option(None, "--fate-rate-exponent", help="Override patient.yaml human_fate_rate_exponent (0: the culture's per-hour fate rates, shipped; 1: per cell cycle)."),
+    fate_rate_exponent: float | None = typer.Option(None, "--fate-rate-exponent", help="Override patient.yaml human_fate_rate_exponent (1: per cell cycle, shipped; 0: the culture's per-hour fate rates)."),
     check: bool = typer.Option(False, "--check", help="Compare with the published window-trial values instead (BIG 1-98 baseline, untreated stability, IMPACT, Z1031, NeoPalAna; published.yaml)."),
     format: OutputFormat = FORMAT_OPTION,
 ) -> None:

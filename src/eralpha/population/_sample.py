@@ -82,6 +82,12 @@ def _lognormal(rng, median: float, cv: float, size) -> np.ndarray:
     return median * np.exp(rng.normal(0.0, np.sqrt(np.log1p(cv**2)), size))
 
 
+def _span(p) -> tuple[float, float]:
+    """A prior's (low, high); a knowledge override sets one value, and then every patient has it (the draws are still
+    made, so no other draw moves)."""
+    return (p.low, p.high) if p.low is not None and p.high is not None else (p.value, p.value)
+
+
 def sample_patients(spec: PopulationSpec, n: int, rng: np.random.Generator, *, plausible: bool = False) -> Patients:
     """``n`` patients from the declared joint distribution (before eligibility)."""
     if n < 1:
@@ -151,13 +157,14 @@ def sample_patients(spec: PopulationSpec, n: int, rng: np.random.Generator, *, p
 
     # ---- patient-level biology -----------------------------------------------------------------
     tp = human("potential_doubling_time")
+    tp_low, tp_high = _span(tp)
     if plausible:
-        tpot = np.exp(rng.uniform(np.log(tp.low), np.log(tp.high), n))
+        tpot = np.exp(rng.uniform(np.log(tp_low), np.log(tp_high), n))
     else:
-        tpot = tp.value * np.exp(rng.normal(0.0, np.log(tp.high / tp.low) / 4.0, n))
+        tpot = tp.value * np.exp(rng.normal(0.0, np.log(tp_high / tp_low) / 4.0, n))
     fm, fr = pv("esr1_mutant_clone_fraction"), pv("cdk46i_resistant_fraction")
-    mut_frac = np.where(esr1_mut, rng.uniform(fm.low, fm.high, n), 0.0)
-    res_frac = np.where(prior_cdk, rng.uniform(fr.low, fr.high, n), 0.0)
+    mut_frac = np.where(esr1_mut, rng.uniform(*_span(fm), n), 0.0)
+    res_frac = np.where(prior_cdk, rng.uniform(*_span(fr), n), 0.0)
     e2_factor = _lognormal(rng, 1.0, human("e2_cv").value, n)
     new_lesion_e = rng.exponential(1.0, n)  # the patient's own threshold of the new-lesion cumulative hazard
 
@@ -200,9 +207,17 @@ def sample_patients(spec: PopulationSpec, n: int, rng: np.random.Generator, *, p
     })
     # occult deposits (new lesions that must grow, human_new_lesion_model 1): drawn last, so no earlier draw moves
     od = pv("occult_deposits")
-    occult = np.exp(rng.uniform(np.log(od.low), np.log(od.high), n))
+    occult = np.exp(rng.uniform(*np.log(_span(od)), n))
+    # the patient's own cell loss (net growth at a given proliferation), around human_cell_loss_scale by a factor of
+    # up to human_cell_loss_spread (1: every patient alike); drawn after every other draw, so none of them moves
+    spread = np.log(human("cell_loss_spread").value)
+    loss_z = rng.uniform(-1.0, 1.0, n) if plausible else np.clip(rng.normal(0.0, 0.5, n), -1.0, 1.0)
+    # escape from oestrogen deprivation already reached on a prior aromatase inhibitor (human_tumour_adaptation 1)
+    pa = pv("prior_ai_adaptation")
+    adaptation0 = np.where(prior_ai, rng.uniform(*_span(pa), n), 0.0)
     bio = pd.DataFrame({"tpot_days": tpot, "esr1_mutant_fraction": mut_frac, "cdk46i_resistant_fraction": res_frac,
-                        "e2_factor": e2_factor, "new_lesion_e": new_lesion_e, "occult_deposits": occult})
+                        "e2_factor": e2_factor, "new_lesion_e": new_lesion_e, "occult_deposits": occult,
+                        "cell_loss_factor": np.exp(spread * loss_z), "adaptation0": adaptation0})
     return Patients(cov, les, bio)
 
 

@@ -182,6 +182,14 @@ def _replicate(s: TrialScenario, r: int, seed: int, pool: Patients, reads: dict[
     event = progressed | died
     last_seen = np.where(k > 0, scan_days[np.maximum(k - 1, 0)], 0.0)
     pfs = np.where(progressed, pd_day, np.where(died, death, last_seen))
+    # each scan happens within the protocol's visit window, on the patient's own day, the same in every paired arm
+    # (drawn last: no earlier draw moves)
+    rows = who.size // len(arms) if s.design.allocation == "paired" else who.size
+    visit = rng.uniform(-s.scan_window, s.scan_window, (rows, scan_days.size))
+    visit = np.tile(visit, (who.size // rows, 1))
+    read = np.where(progressed, first_pd, k - 1)  # the scan that ends the patient's PFS
+    offset = visit[np.arange(who.size), np.clip(read, 0, scan_days.size - 1)]
+    pfs = np.where(died | (read < 0), pfs, np.minimum(pfs + offset, np.where(progressed, death, np.inf)))
     bor, benefit = [], []
     for a, p, kk in zip(arm_idx, who, k):
         key = (a, int(p), int(kk))

@@ -149,6 +149,9 @@ class TrialScenario(ScenarioBase):
     design: DesignSpec = DesignSpec()
     scans: list[ScanPhase] = Field(default_factory=lambda: [ScanPhase(every=56.0, until=336.0), ScanPhase(every=84.0)],
                                    min_length=1)
+    # each scan happens within +/- this many days of its nominal day (the protocol's visit window): the day of
+    # progression, or of the last scan of a censored patient, is the visit's, not the nominal grid's
+    scan_window: Days = Field(7.0, ge=0)
     confirm_response: bool = True
     cbr_weeks: float = Field(24.0, gt=0)
     calibration: CalibrationSpec | None = None
@@ -174,6 +177,10 @@ class TrialScenario(ScenarioBase):
         for i, ph in enumerate(self.scans[:-1]):
             if ph.until is None:
                 raise ValueError(f"scans[{i}].until: scan phase {i} has no 'until' but is not the last phase")
+        shortest = min(ph.every for ph in self.scans)
+        if 2 * self.scan_window >= shortest:
+            raise ValueError(f"scan_window: a visit window of +/- {self.scan_window:g} days lets scans {shortest:g} days apart "
+                             f"swap order; give a window under half the shortest scan interval (< {shortest / 2:g})")
         for p in self.published:
             for a in ([p.arm] if p.arm else []) + (list(p.comparison) if p.comparison else []):
                 if a not in names:

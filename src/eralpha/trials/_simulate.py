@@ -209,13 +209,18 @@ def _compiled_for(compounds: tuple[str, ...], brain: bool, readouts: tuple[str, 
     return compile_model(replace(model, observables=obs))
 
 
-def _death_to_proliferation() -> float:
+def _mouse_proliferation() -> float:
+    """Maximal proliferation of the xenograft layer's tumour cells (1/h): the culture mu_max x the in-vivo scale."""
     from ..experiments._xenograft import in_vivo
     from ..model._cell import assemble_cell_model
 
-    constants = in_vivo()
-    mu = assemble_cell_model(cell_line="MCF7").parameter("mu_max").value
-    return constants.cell_loss_rate.value / (mu * constants.proliferation_scale.value)
+    return assemble_cell_model(cell_line="MCF7").parameter("mu_max").value * in_vivo().proliferation_scale.value
+
+
+def _death_to_proliferation() -> float:
+    from ..experiments._xenograft import in_vivo
+
+    return in_vivo().cell_loss_rate.value / _mouse_proliferation()
 
 
 @dataclass
@@ -324,7 +329,8 @@ def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: in
     # the patient's proliferation, (mu / culture mu_max)^exponent (1: per cell cycle, not per hour)
     slow = (mu[mp] / cm.model.parameter("mu_max").value) ** human("fate_rate_exponent").value
     params: dict[str, object] = {
-        "mu_max": mu[mp], "death_rate": mu[mp] * _death_to_proliferation() * human("cell_loss_scale").value,
+        "mu_max": mu[mp], "death_rate": (mu * _death_to_proliferation() * human("cell_loss_scale").value
+                       * patients.biology["cell_loss_factor"].to_numpy())[mp],
         **{k: cm.model.parameter(k).value * slow for k in ("k_arrest", "k_release", "k_senescence")},
         "capacity": _HUGE,
         # drug-free oestradiol through the run-in; an aromatase inhibitor's suppression from the first dose (day 0)
@@ -334,10 +340,19 @@ def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: in
         "senescent_death_share": human("senescent_loss_share").value,
         "cdk_cellular_shift": shift0 * np.where(np.array([r for _, r in CLONE_TYPES])[mt], human("cdk46i_resistance_shift").value, 1.0),
     }
+    if "k_adapt" in cm.model.parameter_index:
+        # the escape state's rates were calibrated in mice; per cell cycle (exponent 1) they follow the patient's
+        # proliferation: the self-reinforcing escape is the expansion of pre-adapted cells (model/_adaptation.py)
+        pace = (mu[mp] / _mouse_proliferation()) ** human("adaptation_rate_exponent").value
+        params.update({k: cm.model.parameter(k).value * pace for k in ("k_adapt", "k_revert")})
     initial: dict[str, object] = {"cells": 1.0}
     if brain:
         params.update({"capacity_met": _HUGE, "seed_brain": 0.0})
         initial["met_brain"] = 1.0
+    if "adaptation" in cm.model.species_index:
+        # a tumour that progressed on an aromatase inhibitor starts partly escaped (population_prior_ai_adaptation)
+        a0 = patients.biology["adaptation0"].to_numpy()[mp]
+        initial.update({"adaptation": a0, **({"adaptation_brain": a0} if brain else {})})
     for allele in ("WT", "Y537S", "D538G"):
         frac = np.array([_ALLELES[v].get(allele, 0.0) for v, _ in CLONE_TYPES])[mt]
         # with the escape state the allele shares are the parent's, lowered by adaptation (model/_adaptation.py)
