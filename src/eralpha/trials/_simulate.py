@@ -14,9 +14,13 @@ How the xenograft layer's model becomes a patient (same ``assemble_tumour_model`
   plasma ratio x the patient's own factor, times an aromatase inhibitor's residual (the pk layer's
   whole-body suppression at the regimen's dose) from day 0 when the arm gives one (the run-in is drug-free).
 * **Human kinetics.** The maximal proliferation rate is ln2 / Tpot (the patient's potential doubling
-  time); death keeps the xenograft layer's in-vivo ratio of cell loss to maximal proliferation, and
+  time); death keeps the xenograft layer's in-vivo ratio of cell loss to maximal proliferation (x
+  ``human_cell_loss_scale``, calibrated on the untreated doubling of human breast cancers), and
   senescent cells die at ``human_senescent_loss_share`` of the basal loss (patient.yaml: 0.2, they
-  persist as in the dish; the mice clear them at 1 — docs/trials.md measures both).
+  persist as in the dish; the mice clear them at 1 — docs/trials.md measures both). The dish's fate
+  rates (G1 arrest, release, senescence) and the xenograft layer's escape from oestrogen deprivation
+  act per cell cycle (``human_fate_rate_exponent``, ``human_adaptation_rate_exponent``); a patient
+  after an aromatase inhibitor starts partly escaped (its ``adaptation0``).
 * **Clones.** A member's ERα allele mix (WT, WT+Y537S, WT+D538G) and CDK4/6-inhibitor shift are
   parameters; PIK3CA gain is the patient's. Growth is linear in cell number (carrying capacities far
   above any patient's burden), so one solve per clone type serves every lesion of the patient:
