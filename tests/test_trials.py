@@ -551,9 +551,10 @@ def _untreated_clone_doubling_days(variant: str) -> float:
 
 
 _FAST_MUTANT = ("known gap: the ESR1-mutant clones double in 30-36 days, faster than the fastest measured human breast "
-                "cancer (66 days): at postmenopausal oestradiol the mutant alleles drive the cell cycle about twice as hard "
-                "as the wild-type receptor, and the one cell loss calibrated on the wild-type clone leaves them a large net "
-                "growth (docs/trials.md, human kinetics)")
+                "cancer (66 days): the typical patient's free tumour oestradiol (5.1 pM) is the cell model's wild-type growth "
+                "EC50, so the wild-type clone's ER drive is 0.38 while the mutants' constitutive activity saturates it (0.92 / "
+                "0.76), and the one cell loss calibrated on the wild-type clone leaves them a large net growth; no sourced "
+                "correction keeps the trial rows (tests/test_mutant_growth.py; docs/trials.md, human kinetics)")
 
 
 @pytest.mark.parametrize("variant", [
