@@ -337,6 +337,9 @@ def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: in
                        * patients.biology["cell_loss_factor"].to_numpy())[mp],
         **{k: cm.model.parameter(k).value * slow for k in ("k_arrest", "k_release", "k_senescence")},
         "capacity": _HUGE,
+        # Ki67 at maximal drive: the growth fraction Tc / Tpot (cells in an active cycle phase are Ki67-positive, resting
+        # cells are not; human tumour cells cycle in ~1-5 days while the tumour's cell production is ln2 / Tpot)
+        "ki67_max": np.minimum(1.0, human("cell_cycle_time").value * 24.0 / tpot_h)[mp],
         # drug-free oestradiol through the run-in; an aromatase inhibitor's suppression from the first dose (day 0)
         "conc_E2": _free_e2_nM(ArmRegimen("run-in", ()), patients)[mp],
         "pik3ca_gain": np.where(patients.covariates["pik3ca"].to_numpy() == "mutant", human("pik3ca_gain").value, 1.0)[mp],

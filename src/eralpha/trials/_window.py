@@ -3,7 +3,8 @@
 Untreated-primary-like patients (ESR1 wild type, PIK3CA at the population's prevalence, postmenopausal
 oestradiol with the patient's own factor, Tpot per patient; docs/trials.md "The patient") get a regimen of the
 pk layer's human models; the tumour model's ``Ki67`` readout (model/_tumour.py: ki67_basal + (ki67_max -
-ki67_basal) x proliferation rate / the patient's maximal rate) is read at the biopsy days. The summaries are
+ki67_basal) x proliferation rate / the patient's maximal rate; for a patient ki67_max is her growth fraction
+human_cell_cycle_time / Tpot, and resting cells carry no Ki67, ki67_basal 0) is read at the biopsy days. The summaries are
 those that window trials report: the median baseline Ki67, the geometric-mean fall from baseline (IMPACT,
 POETIC, Z1031) and the share of tumours at complete cell-cycle arrest (Ki67 <= 2.7 %, NeoPalAna). Day 0 is the
 first dose, after the trial layer's drug-free run-in (WARMUP_DAYS), exactly as a trial patient's day 0.
