@@ -87,7 +87,7 @@ KNOWN_FAILURES = {
     # window-trial Ki67 (job trials-window-ki67) at the shipped per-cycle rates: each row's reason is its strict xfail
     # in tests/test_window_ki67.py::FAILS_AT_DEFAULT (docs/trials.md, 'Human proliferation: Ki67 in window trials')
     **{f"ki67.{rid}": "see tests/test_window_ki67.py::FAILS_AT_DEFAULT (baseline too high, 2-week falls too small, "
-       "tamoxifen net agonistic, the 3 % Ki67 floor above the CCCA cut-off)"
+       "tamoxifen's fall too small, the 3 % Ki67 floor above the CCCA cut-off)"
        for rid in ("window.baseline_ki67_median", "window.untreated_ki67_stability_luminal", "impact.ki67_fall_2w_anastrozole",
                    "impact.ki67_fall_2w_tamoxifen", "impact.ki67_fall_2w_combination", "neopalana.ccca_c1d1_anastrozole",
                    "neopalana.ccca_c1d15_palbociclib")},
