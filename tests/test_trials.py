@@ -453,16 +453,16 @@ def test_endoxifen_is_formed_from_the_tamoxifen_regimen_and_acts_on_the_tumour(t
     batch = sim.arm_batch(reg, patients, days, seed=s.seed)
     endoxifen = sorted((t, v) for t, target, v in batch.events if target == "plasma_endoxifen")
     last = endoxifen[-1][1]  # free nM per member in the last exposure window set (steady state)
-    # steady-state total endoxifen of CYP2D6-normal patients is ~5-15 ng/mL; free = total x fu
-    fu = pk_model("endoxifen", "human").fraction_unbound_plasma.value
-    band = np.array([5.0, 15.0]) / molecular_weight("endoxifen") * 1e3 * fu
+    # steady-state total endoxifen of CYP2D6-normal patients is ~5-15 ng/mL; the tumour cell sees total x fu x the
+    # tumour-to-plasma ratio (pk.yaml tumour_to_plasma, Gjerde 2012)
+    pkm = pk_model("endoxifen", "human")
+    band = np.array([5.0, 15.0]) / molecular_weight("endoxifen") * 1e3 * pkm.fraction_unbound_plasma.value * pkm.tumour_to_plasma.value
     assert band[0] <= float(np.median(last)) <= band[1]
     with_metabolites = sim.simulate_arm(reg, patients, days, seed=s.seed).fold[:, -1]
     monkeypatch.setattr(sim, "metabolites_of", lambda c: ())
     parent_only = sim.simulate_arm(reg, patients, days, seed=s.seed).fold[:, -1]
     # the metabolites reach the tumour model: the same patients' clones respond differently without them.
-    # (Not 'less growth': at postmenopausal E2 the assumed 5 % residual agonism of SERM-stabilised receptor
-    # outweighs the antagonism for many clones; docs/trials.md, 'What the mechanism lacks'.)
+    # (Not 'less growth' for every clone: the SERMs' residual agonism and receptor stabilisation act as well.)
     assert np.max(np.abs(np.log(with_metabolites / parent_only))) > 0.05
 
 
@@ -515,23 +515,49 @@ def _serm_efficacy(value: float) -> dict[str, float]:
     return {f"{c}.efficacy.breast": value for c in _SERMS}
 
 
-def test_tamoxifen_is_net_agonistic_in_patients_through_the_assumed_residual_agonism():
-    """docs/trials.md, 'Why the model's tamoxifen is net agonistic in patients': a typical patient's wild-type clone,
-    16 weeks. Untreated, oestradiol (free ~5 pM) holds ER drive at 0.377; letrozole lowers it to 0.090. On tamoxifen 20 mg
-    the SERMs occupy only ~25 % of the receptor at their free levels (endoxifen ~0.42 nM against Ki 1.82 nM), so the
-    oestradiol-bound receptor falls by only ~15 %, while the assumed 5 % residual agonism of every SERM-bound receptor
-    adds more than that removes: ER drive rises to 0.484. As pure antagonists (efficacy 0) they lower it only to 0.341;
-    the break-even residual agonism is ~1 % (0.376)."""
-    untreated = _typical_clone_er([], 112.0)["ER_drive"]
+def test_tamoxifen_antagonises_in_patients_with_tumour_partitioning_and_weak_residual_agonism():
+    """SERM_NOTES.md (session 9): a typical patient's wild-type clone, 16 weeks. Untreated, oestradiol (free ~5 pM at
+    the tumour) holds ER drive at 0.377; letrozole lowers it to 0.091. Tamoxifen 20 mg with the metabolites at their
+    measured tumour-to-plasma ratios (pk.yaml tumour_to_plasma: 8.9 tamoxifen, Kisanga 2004; 7.07 endoxifen and 4-OHT,
+    Gjerde 2012) and the calibrated residual agonism 0.003 (Katzenellenbogen 1987: weak): the SERMs hold ~70 % of the
+    receptor (~25 % without the partitioning), the oestradiol-bound receptor falls 55 % and ER drive falls to 0.268.
+    The partitioning alone, at the earlier assumed efficacy 0.05, makes tamoxifen a stronger agonist (drive 0.652);
+    as pure antagonists the SERMs lower it to 0.213."""
+    untreated = _typical_clone_er([], 112.0)
     letrozole = _typical_clone_er([LETROZOLE], 112.0)["ER_drive"]
     shipped = _typical_clone_er([TAMOXIFEN], 112.0)
-    pure = _typical_clone_er([TAMOXIFEN], 112.0, **_serm_efficacy(0.0))
-    break_even = _typical_clone_er([TAMOXIFEN], 112.0, **_serm_efficacy(0.01))["ER_drive"]
-    assert letrozole < 0.3 * untreated
-    assert shipped["ER_drive"] > 1.2 * untreated  # net agonist at the shipped (assumed) residual agonism
-    assert 0.15 < shipped["SERM_share"] < 0.35  # occupancy-limited at the free metabolite levels
-    assert 0.8 * untreated < pure["ER_drive"] < 0.95 * untreated  # even a pure antagonist barely lowers the drive
-    assert abs(break_even - untreated) < 0.02
+    earlier_efficacy = _typical_clone_er([TAMOXIFEN], 112.0, **_serm_efficacy(0.05))["ER_drive"]
+    pure = _typical_clone_er([TAMOXIFEN], 112.0, **_serm_efficacy(0.0))["ER_drive"]
+    assert letrozole < 0.3 * untreated["ER_drive"]
+    assert 0.6 < shipped["SERM_share"] < 0.8  # measured 0.70
+    assert 0.35 < shipped["E2_bound"] / untreated["E2_bound"] < 0.55  # measured 0.45
+    assert 0.6 * untreated["ER_drive"] < shipped["ER_drive"] < 0.8 * untreated["ER_drive"]  # measured 0.268 (-29 %)
+    assert shipped["ER_drive"] > 2 * letrozole  # still far short of letrozole: the receptor reserve (K_ER_activity)
+    assert earlier_efficacy > 1.5 * untreated["ER_drive"]  # measured 0.652
+    assert pure < shipped["ER_drive"]  # measured 0.213
+
+
+def test_serm_tumour_partitioning_multiplies_the_free_plasma_level(monkeypatch):
+    """pk.yaml tumour_to_plasma: the trials layer gives the tumour cell fu x plasma x the ratio (as
+    human_tumour_to_plasma_e2 for oestradiol) and keeps the brain copy at Kp,uu x free plasma."""
+    import eralpha.trials._simulate as sim
+    from eralpha.pk import pk_model
+    from eralpha.trials._schema import DrugSpec
+
+    assert pk_model("tamoxifen", "human").tumour_to_plasma.value == pytest.approx(744.4 / 83.6, rel=0.01)  # Kisanga 2004
+    for c in ("endoxifen", "4-hydroxytamoxifen"):
+        t = pk_model(c, "human").tumour_to_plasma
+        assert (t.kind, t.low, t.high) == ("measured", 5, 10) and t.value == pytest.approx((5 * 10) ** 0.5, rel=0.01)
+    assert sim._tumour_to_plasma("letrozole") == 1.0  # absent: the free plasma level
+    s, patients = _typical_patients(3)
+    edges = sim.exposure_windows(60.0)
+    reg = sim.arm_regimen("tam", [DrugSpec(compound="tamoxifen", regimen="20 mg oral q24h")], 60.0).drugs[0][1]
+    with_ratio = sim._window_free_nM("endoxifen", reg, patients, edges, s.seed, None, 0.0)
+    kpuu = sim._kpuu("endoxifen")
+    monkeypatch.setattr(sim, "_tumour_to_plasma", lambda c: 1.0)
+    free = sim._window_free_nM("endoxifen", reg, patients, edges, s.seed, None, 0.0)
+    assert np.allclose(with_ratio, free * pk_model("endoxifen", "human").tumour_to_plasma.value)
+    assert kpuu * pk_model("endoxifen", "human").tumour_to_plasma.value == pytest.approx(sim._kpuu("endoxifen"))
 
 
 # ---------------------------------------------------------------------------------------------- human kinetics

@@ -80,6 +80,9 @@ class PKModel(_Frozen):
     volume_peripheral: Value | None = None
     fraction_unbound_plasma: Value | None = None
     brain_to_plasma_unbound: Value | None = None  # Kp,uu,brain
+    # breast-tumour to plasma concentration ratio: multiplies the free plasma level the tumour cell sees (as
+    # human_tumour_to_plasma_e2 does for oestradiol); absent = 1
+    tumour_to_plasma: Value | None = None
     bsv_cv: dict[str, Value] = Field(default_factory=dict)  # between-subject CV per parameter
     labelled_regimen: str | None = None
     exposure: dict[str, Value] = Field(default_factory=dict)  # published Cmax, AUC, half-life at regimen

@@ -134,11 +134,13 @@ def _patient_pk(pkm, compound: str, uid: np.ndarray, seed: int):
 
 def _window_free_nM(compound: str, regimen: Regimen, patients: Patients, edges_days: np.ndarray, seed: int,
                     reduced: Regimen | None, reduced_share: float) -> np.ndarray:
-    """(patients, windows) mean free plasma concentration, exact (ΔAUC / Δt of the pk layer's solution)."""
+    """(patients, windows) mean free concentration at the tumour cell: free plasma (exact, ΔAUC / Δt of the pk
+    layer's solution) times the compound's ``tumour_to_plasma`` (pk.yaml; 1 where absent)."""
     pkm = pk_model(compound, "human")
     # who gets the reduced dose: the same patients in every arm giving this drug
     params, u = _patient_pk(pkm, compound, patients.covariates["uid"].to_numpy(), seed)
     fu = pkm.fraction_unbound_plasma.value if pkm.fraction_unbound_plasma else 1.0
+    fu *= _tumour_to_plasma(compound)  # what the tumour cell sees, as for oestradiol (_free_e2_nM)
     nM_per_mg_L = 1e6 / molecular_weight(compound)
     times = edges_days * 24.0
     out = np.empty((patients.n, len(edges_days) - 1))
@@ -168,9 +170,15 @@ def _changing_windows(free: dict[str, np.ndarray], edges: np.ndarray, tol: float
     return keep
 
 
-def _kpuu(compound: str) -> float:
+def _tumour_to_plasma(compound: str) -> float:
     pkm = pk_model(compound, "human")
-    return pkm.brain_to_plasma_unbound.value if pkm.brain_to_plasma_unbound else 1.0
+    return pkm.tumour_to_plasma.value if pkm.tumour_to_plasma else 1.0
+
+
+def _kpuu(compound: str) -> float:
+    """The brain copy's concentration over the tumour's: Kp,uu (brain over free plasma) less the tumour's partitioning."""
+    pkm = pk_model(compound, "human")
+    return (pkm.brain_to_plasma_unbound.value if pkm.brain_to_plasma_unbound else 1.0) / _tumour_to_plasma(compound)
 
 
 @lru_cache(maxsize=32)
