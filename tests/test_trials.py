@@ -218,7 +218,7 @@ def test_cdk46_inhibitor_delays_progression_in_paired_patients():
     """The same direction at the default patient model: palbociclib never shortens PFS on fulvestrant and lengthens it
     on average (measured 2.77 vs 2.71 months, longer in 1 of 30 patients, at the session-9 defaults; 4.78 vs 4.42 at the
     per-hour fate rates before; PALOMA-3: 9.5 vs 4.6: the mutant clones double in a month). It passes since the
-    CDK2 adaptation is graded (k_CDK2_revert 0.05 /h, docs/trials.md 'Palbociclib at low levels'); before, at 0.0005 /h,
+    CDK2 adaptation is graded (k_CDK2_revert 0.05 /h, docs/trials-measurements.md 'Palbociclib at low levels'); before, at 0.0005 /h,
     palbociclib's small block at ~28 nM free was outweighed by full adaptation (4.54 vs 4.60)."""
     combo, mono = _palbociclib_paired()
     assert (combo >= mono - 1e-9).mean() > 0.9
@@ -580,7 +580,7 @@ _FAST_MUTANT = ("known gap: the ESR1-mutant clones double in 30-36 days, faster 
                 "cancer (66 days): the typical patient's free tumour oestradiol (5.1 pM) is the cell model's wild-type growth "
                 "EC50, so the wild-type clone's ER drive is 0.38 while the mutants' constitutive activity saturates it (0.92 / "
                 "0.76), and the one cell loss calibrated on the wild-type clone leaves them a large net growth; no sourced "
-                "correction keeps the trial rows (tests/test_mutant_growth.py; docs/trials.md, human kinetics)")
+                "correction keeps the trial rows (tests/test_mutant_growth.py; docs/trials-measurements.md, 'Why the ESR1-mutant clones grow fast in patients')")
 
 
 @pytest.mark.parametrize("variant", [
@@ -717,7 +717,7 @@ def test_tumour_adaptation_switch_rejects_other_values():
 
 @pytest.mark.slow
 def test_escape_from_oestrogen_deprivation_regrows_on_letrozole_and_palbociclib_delays_it():
-    """docs/trials.md, 'Escape from oestrogen deprivation in patients': with the xenograft layer's escape state at the
+    """docs/trials-measurements.md, 'Escape from oestrogen deprivation in patients': with the xenograft layer's escape state at the
     mouse pace (human_adaptation_rate_exponent 0), a wild-type clone on letrozole shrinks, then regrows as growth-factor
     signalling takes over cyclin D1 (measured fold 0.50 at 16 weeks, 1.41 at 64, 2.77 at 80); its regrowth stays
     CDK4/6-dependent, so palbociclib 21/7 slows it; without the escape state the clone only shrinks. At the shipped
@@ -756,7 +756,7 @@ def _clone_fold_at_constant_palbociclib(free_nM: float, variant: str = "Y537S", 
 def test_palbociclib_never_speeds_a_patient_clone():
     """More palbociclib never makes an ESR1-mutant patient clone on fulvestrant grow faster (measured over 32 weeks: fold
     2.56 without, 2.48 / 2.16 / 1.38 at 3 / 10 / 28 nM free). With the CDK2 adaptation half-maximal at a 1 % block
-    (k_CDK2_revert 0.0005 /h, before session 8) it was 2.54 without and 4.96 / 4.14 / 1.85: docs/trials.md,
+    (k_CDK2_revert 0.0005 /h, before session 8) it was 2.54 without and 4.96 / 4.14 / 1.85: docs/trials-measurements.md,
     'Palbociclib at low levels'."""
     folds = [_clone_fold_at_constant_palbociclib(c) for c in (0.0, 3.0, 10.0, 28.0)]
     assert all(b <= a * 1.001 for a, b in zip(folds, folds[1:])), folds

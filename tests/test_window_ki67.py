@@ -18,7 +18,7 @@ FAILS_AT_DEFAULT = {
     "impact.ki67_fall_2w_anastrozole": "2-week fall 63 % against 76 %: the E2F drive falls ~57 % within a day, but per "
                                        "cycle cells leave the cycle slowly",
     "impact.ki67_fall_2w_tamoxifen": "tamoxifen lowers Ki67 17 % against a 59 % fall: with 70 % of the receptor bound, "
-                                     "the ER drive falls only ~30 % (docs/trials.md, 'Tamoxifen in patients')",
+                                     "the ER drive falls only ~30 % (docs/trials-measurements.md, 'Tamoxifen in patients')",
     "z1031.ki67_fall_16w_anastrozole": "16-week fall 89 % against 79 % (10.4 points): with no Ki67 in arrested and senescent "
                                        "cells the residual cycling share keeps falling as cells senesce",
     "z1031.ki67_fall_16w_exemestane": "16-week fall 90 % against 79 % (10.7 points), as anastrozole",
@@ -60,7 +60,7 @@ def test_window_trial_readout_matches_human_data_at_the_defaults(rid, default_ro
 
 
 def test_per_cycle_rates_with_the_growth_fraction_fit_baseline_stability_and_palbociclib(default_rows):
-    """docs/trials.md, 'Human proliferation': per cycle, the untreated tumour is cycling (its Ki67 stable within Gandini's
+    """docs/trials-measurements.md, 'Session 9: Ki67 is the growth fraction': per cycle, the untreated tumour is cycling (its Ki67 stable within Gandini's
     bound), its baseline Ki67 is the growth fraction (Tc / Tpot x the E2F drive: ~7 % against BIG 1-98's 11 %),
     palbociclib brings nearly every tumour to CCCA; the 2-week falls are too small, the 16-week falls of anastrozole and
     exemestane just too large, tamoxifen lowers Ki67 too little and too many tumours reach CCCA on anastrozole alone."""

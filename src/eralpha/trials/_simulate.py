@@ -17,7 +17,7 @@ How the xenograft layer's model becomes a patient (same ``assemble_tumour_model`
   time); death keeps the xenograft layer's in-vivo ratio of cell loss to maximal proliferation (x
   ``human_cell_loss_scale``, calibrated on the untreated doubling of human breast cancers), and
   senescent cells die at ``human_senescent_loss_share`` of the basal loss (patient.yaml: 0.2, they
-  persist as in the dish; the mice clear them at 1 — docs/trials.md measures both). The dish's fate
+  persist as in the dish; the mice clear them at 1 — docs/trials-measurements.md measures both). The dish's fate
   rates (G1 arrest, release, senescence) and the xenograft layer's escape from oestrogen deprivation
   act per cell cycle (``human_fate_rate_exponent``, ``human_adaptation_rate_exponent``); a patient
   after an aromatase inhibitor starts partly escaped (its ``adaptation0``).
