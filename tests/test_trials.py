@@ -75,6 +75,15 @@ def test_scan_schedule_beyond_follow_up():
         parse_trial_scenario(bad, file="t.yaml")
 
 
+def test_a_trial_without_a_scan_schedule_gets_the_default_one():
+    """No `scans:` in the YAML: every 8 weeks to week 48, then every 12 weeks (before: the default itself was refused
+    for lacking a unit)."""
+    spec = {k: v for k, v in SMALL.items() if k != "scans"}
+    spec["design"] = {**SMALL["design"], "follow_up": "24 months"}
+    days = parse_trial_scenario(spec).scan_days()
+    assert days[0] == 56.0 and days[5] == 336.0 and days[6] == 420.0
+
+
 def test_scan_window_wider_than_half_the_scan_interval_is_one_clear_error():
     with pytest.raises(InputError, match="under half the shortest scan interval") as exc:
         parse_trial_scenario(_spec(scan_window="4 weeks"), file="t.yaml")

@@ -147,7 +147,7 @@ class TrialScenario(ScenarioBase):
     arms: list[ArmSpec] = Field(min_length=1)
     reference: str | None = None  # comparator arm (default: the last arm)
     design: DesignSpec = DesignSpec()
-    scans: list[ScanPhase] = Field(default_factory=lambda: [ScanPhase(every=56.0, until=336.0), ScanPhase(every=84.0)],
+    scans: list[ScanPhase] = Field(default_factory=lambda: [ScanPhase(every="8 weeks", until="48 weeks"), ScanPhase(every="12 weeks")],
                                    min_length=1)
     # each scan happens within +/- this many days of its nominal day (the protocol's visit window): the day of
     # progression, or of the last scan of a censored patient, is the visit's, not the nominal grid's

@@ -200,7 +200,7 @@ def _adaptation() -> bool:
     value = human("tumour_adaptation").value
     if value not in (0, 1):
         raise InputError(f"human_tumour_adaptation = {value:g} is not a switch", field="human_tumour_adaptation",
-                         value=value, valid="0 (no adaptive escape, shipped) or 1 (the xenograft layer's escape state)")
+                         value=value, valid="1 (the xenograft layer's escape state, shipped) or 0 (no adaptive escape)")
     return bool(value)
 
 
