@@ -50,3 +50,29 @@ def test_no_merge_conflict_markers_in_tracked_text():
     marker = re.compile(r"^(<{7} |>{7} |={7}$)", re.M)
     bad = [f for f in files if (ROOT / f).is_file() and marker.search((ROOT / f).read_text(errors="replace"))]
     assert not bad, f"merge-conflict markers in {bad}"
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"[^\w\- ]", "", heading.strip().lower())
+    return text.replace(" ", "-")
+
+
+def test_relative_links_in_the_docs_resolve():
+    """Every relative link in README.md and docs/*.md names an existing file, and its #anchor an existing heading (the
+    trial guide links into its measurement log by anchor; a renamed heading must not leave a dead link)."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    anchors = {p.resolve(): {_anchor(h) for h in re.findall(r"^#+ (.+)$", p.read_text(), flags=re.M)} for p in pages}
+    dead = []
+    for page in pages:
+        text = re.sub(r"```.*?```", "", page.read_text(), flags=re.S)
+        for target in re.findall(r"\]\(([^)\s]+)\)", text):
+            if re.match(r"[a-z]+:", target):  # http:, https:, mailto:
+                continue
+            path, _, anchor = target.partition("#")
+            dest = (page.parent / path).resolve() if path else page.resolve()
+            if not dest.exists():
+                dead.append(f"{page.name}: {target} (no such file)")
+            elif anchor and dest.suffix == ".md" and anchor not in anchors.get(dest, set()):
+                dead.append(f"{page.name}: {target} (no such heading)")
+    assert not dead, "dead links:\n" + "\n".join(dead)
