@@ -76,3 +76,16 @@ def test_relative_links_in_the_docs_resolve():
             elif anchor and dest.suffix == ".md" and anchor not in anchors.get(dest, set()):
                 dead.append(f"{page.name}: {target} (no such heading)")
     assert not dead, "dead links:\n" + "\n".join(dead)
+
+
+def test_trial_yaml_shown_in_the_docs_is_a_valid_scenario():
+    """The trial YAML that docs/trials.md shows a user parses as written (names, units, published rows)."""
+    import yaml
+
+    from eralpha.trials import parse_trial_scenario
+
+    blocks = [yaml.safe_load(b) for b in re.findall(r"```yaml\n(.*?)```", (ROOT / "docs" / "trials.md").read_text(), flags=re.S)]
+    trials = [b for b in blocks if isinstance(b, dict) and b.get("kind") == "trial"]
+    assert trials
+    for b in trials:
+        assert parse_trial_scenario(b, file="docs/trials.md").arms
