@@ -1,5 +1,5 @@
 """Why no ELAINE 1 virtual patient reaches a confirmed partial response, and why PALOMA-2's combination responds too
-often (ORR_NOTES.md; the known failures trial.elaine1.orr_laso / orr_fulv / paloma2.orr_palbociclib / cbr_palbociclib
+often (docs/trials-measurements.md, "Why no ELAINE 1 patient responds"; the known failures trial.elaine1.orr_laso / orr_fulv / paloma2.orr_palbociclib / cbr_palbociclib
 of tests/test_cli_core.py::KNOWN_FAILURES): the measurements behind it.
 
 ELAINE 1: a clone shrinks at most at its cell-loss rate (the patient's share of ln2 / Tpot), senescent cells at

@@ -1,6 +1,6 @@
 """usage: measure.py 'JSON overrides' [--no-window] [--no-first]"""
 import json, sys, time
-sys.path.insert(0, "/work/wt/s9-orr/tests")
+sys.path.insert(0, "tests")
 from eralpha.knowledge import knowledge_overrides
 from eralpha.trials._scorecard import trial_scorecard_rows
 from eralpha.trials import window_checks, run_trial
@@ -19,7 +19,7 @@ with knowledge_overrides(ov, origin="sensitivity"):
         out["ki67"] = f"{sum(r['passed'] for r in w)}/{len(w)}"
         out["ki67_fail"] = {r["id"]: (round(r["model"], 1), r.get("target")) for r in w if not r["passed"]}
     if "--no-first" not in sys.argv:
-        r = run_trial(load_scenario("/work/wt/s9-orr/scenarios/trial_letrozole_palbociclib_first_line.yaml"), replicates=10, seed=20161117)
+        r = run_trial(load_scenario("scenarios/trial_letrozole_palbociclib_first_line.yaml"), replicates=10, seed=20161117)
         e = r.endpoints
         out["first_line"] = {a: (round(v["median_pfs_months"], 2), round(v["orr"], 3)) for a, v in e["arms"].items()}
         out["first_line_hr"] = {k: (round(v["hr"], 3), [round(x, 3) for x in v.get("hr_pi", [])]) for k, v in e["comparisons"].items()}
