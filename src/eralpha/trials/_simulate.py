@@ -229,12 +229,6 @@ def _mouse_proliferation() -> float:
     return assemble_cell_model(cell_line="MCF7").parameter("mu_max").value * in_vivo().proliferation_scale.value
 
 
-def _death_to_proliferation() -> float:
-    from ..experiments._xenograft import in_vivo
-
-    return in_vivo().cell_loss_rate.value / _mouse_proliferation()
-
-
 @dataclass
 class ArmTrajectories:
     """Fold change of every clone type of every patient at ``days`` (plasma-exposed and brain)."""
@@ -340,8 +334,13 @@ def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: in
     # fate transitions (G1 arrest, release, senescence) at the culture's rates (exponent 0) or slowed with
     # the patient's proliferation, (mu / culture mu_max)^exponent (1: per cell cycle, not per hour)
     slow = (mu[mp] / cm.model.parameter("mu_max").value) ** human("fate_rate_exponent").value
+    # death keeps the xenograft layer's in-vivo ratio of cell loss to maximal proliferation (one biology)
+    from ..experiments._xenograft import in_vivo
+
+    mouse_mu = _mouse_proliferation()
+    death_to_proliferation = in_vivo().cell_loss_rate.value / mouse_mu
     params: dict[str, object] = {
-        "mu_max": mu[mp], "death_rate": (mu * _death_to_proliferation() * human("cell_loss_scale").value
+        "mu_max": mu[mp], "death_rate": (mu * death_to_proliferation * human("cell_loss_scale").value
                        * patients.biology["cell_loss_factor"].to_numpy())[mp],
         **{k: cm.model.parameter(k).value * slow for k in ("k_arrest", "k_release", "k_senescence")},
         "capacity": _HUGE,
@@ -358,7 +357,7 @@ def arm_batch(arm: ArmRegimen, patients: Patients, days: np.ndarray, *, seed: in
     if "k_adapt" in cm.model.parameter_index:
         # the escape state's rates were calibrated in mice; per cell cycle (exponent 1) they follow the patient's
         # proliferation: the self-reinforcing escape is the expansion of pre-adapted cells (model/_adaptation.py)
-        pace = (mu[mp] / _mouse_proliferation()) ** human("adaptation_rate_exponent").value
+        pace = (mu[mp] / mouse_mu) ** human("adaptation_rate_exponent").value
         params.update({k: cm.model.parameter(k).value * pace for k in ("k_adapt", "k_revert")})
     initial: dict[str, object] = {"cells": 1.0}
     if brain:

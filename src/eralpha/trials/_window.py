@@ -28,7 +28,7 @@ from ._assess import patient_clone_mix
 from ._schema import DrugSpec
 from ._simulate import arm_batch, arm_regimen, lesion_clone_shares, solve_members
 
-__all__ = ["WINDOW_REGIMENS", "WindowKi67", "window_ki67", "CCCA_KI67"]
+__all__ = ["WINDOW_REGIMENS", "WindowKi67", "window_ki67", "ccca_ki67"]
 
 #: Window-trial regimens (compound, label regimen): the doses of IMPACT, POETIC, Z1031 and NeoPalAna. NeoPalAna
 #: gave anastrozole alone for 4 weeks, then palbociclib 125 mg 3 weeks on / 1 off with it from cycle 1 day 1.
@@ -43,9 +43,6 @@ WINDOW_REGIMENS: dict[str, tuple[tuple[str, str], ...]] = {
     "anastrozole, palbociclib from day 29": (("anastrozole", "1 mg oral q24h"),
                                             ("palbociclib", "125 mg oral q24h 21/7 from day 29")),
 }
-#: Complete cell-cycle arrest: Ki67 <= 2.7 % (NeoPalAna, Ma CX et al. 2017; the knowledge base's
-#: published entry neopalana.ccca_ki67_cutoff).
-CCCA_KI67 = 0.027
 _POPULATION = PopulationSpec(line={1: 1.0}, prior_ai=0.0, prior_cdk46i=0.0, prior_fulvestrant=0.0, prior_chemo=0.0,
                              esr1_mutant=0.0, exclude_brain=True)
 
@@ -75,7 +72,7 @@ class WindowKi67:
                 "median_ki67": dict(zip(d, np.median(k, axis=0).tolist())),
                 "geometric_mean_ki67": dict(zip(d, np.exp(np.mean(np.log(k), axis=0)).tolist())),
                 "geometric_mean_fall": dict(zip(d, self.geometric_mean_fall(name).tolist())),
-                "ccca_share": dict(zip(d, np.mean(k <= CCCA_KI67, axis=0).tolist())),
+                "ccca_share": dict(zip(d, np.mean(k <= ccca_ki67(), axis=0).tolist())),
                 "median_frac_senescent": dict(zip(d, np.median(self.frac_senescent[name], axis=0).tolist())),
                 "median_frac_arrested": dict(zip(d, np.median(self.frac_arrested[name], axis=0).tolist())),
             }
@@ -160,6 +157,12 @@ def _published(result_id: str) -> float:
     return load_knowledge().published_result(result_id).value.value
 
 
+def ccca_ki67() -> float:
+    """Complete cell-cycle arrest: the Ki67 fraction at or below which a tumour counts as arrested (NeoPalAna, Ma CX et
+    al. 2017: 2.7 %; the knowledge base's published entry neopalana.ccca_ki67_cutoff)."""
+    return _published("neopalana.ccca_ki67_cutoff") / 100
+
+
 def window_checks(w: WindowKi67 | None = None, *, patients: int = 200, seed: int = 20050101) -> list[dict]:
     """The model's Ki67 readouts against the knowledge base's published window-trial values (published.yaml,
     ``window.*``, ``impact.*``, ``z1031.*``, ``neopalana.*``): one dict per comparison with ``id``, ``quantity``,
@@ -205,7 +208,7 @@ def window_checks(w: WindowKi67 | None = None, *, patients: int = 200, seed: int
     palbo = "anastrozole, palbociclib from day 29"
     for rid, d in (("neopalana.ccca_c1d1_anastrozole", 28.0), ("neopalana.ccca_c1d15_palbociclib", 42.0)):
         pub = _published(rid)
-        model = float(np.mean(w.ki67[palbo][:, day[d]] <= _published("neopalana.ccca_ki67_cutoff") / 100)) * 100
+        model = float(np.mean(w.ki67[palbo][:, day[d]] <= ccca_ki67())) * 100
         row(rid, f"{palbo}: share at CCCA (Ki67 <= 2.7 %) on day {d:g}, %", pub, model,
             f"within {CCCA_TOLERANCE * 100:g} points", abs(model - pub) <= CCCA_TOLERANCE * 100)
     gm = {r: float(np.exp(np.mean(np.log(w.ki67[r][:, day[42.0]])))) for r in ("anastrozole", palbo)}
